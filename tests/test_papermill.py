@@ -16,9 +16,9 @@ def run_papermill(nb, out, *params, env=None):
     return ''.join(''.join(o.get('text', '')) for c in nb['cells'] for o in c.get('outputs', []))
 
 def test_parameter_reaches_the_notebook(tmp_path):
-    text = run_papermill(ROOT/'tests'/'fixtures'/'params_demo.ipynb', tmp_path/'out.ipynb', ('pt', 0.77), ('n_epochs', 3))
+    text = run_papermill(ROOT/'tests'/'fixtures'/'01_params_demo.ipynb', tmp_path/'out.ipynb', ('pt', 0.77), ('n_epochs', 3))
     assert 'profile=quick pt=0.77 n_epochs=3' in text
 
 def test_in_test_forces_the_test_profile(tmp_path):
-    text = run_papermill(ROOT/'tests'/'fixtures'/'params_demo.ipynb', tmp_path/'out.ipynb', ('profile', 'paper'), env={'IN_TEST': '1'})
+    text = run_papermill(ROOT/'tests'/'fixtures'/'01_params_demo.ipynb', tmp_path/'out.ipynb', ('profile', 'paper'), env={'IN_TEST': '1'})
     assert 'profile=test pt=0.9 n_epochs=1' in text
