@@ -10,6 +10,7 @@ def run_papermill(nb, out, *params, env=None):
     args = [str(PAPERMILL), str(nb), str(out), '-k', 'python3', '--cwd', str(ROOT/'nbs')]
     for k, v in params: args += ['-p', k, str(v)]
     e = {k: v for k, v in os.environ.items() if k != 'IN_TEST'}
+    e['OVERFIT_NB_OUT'] = str(Path(out).parent)
     e.update(env or {})
     subprocess.run(args, check=True, env=e, capture_output=True, text=True, timeout=600)
     nb = json.loads(Path(out).read_text())
