@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEMO_NB ?= 03_consensus.ipynb
 NB_TIMEOUT ?= 1500
 
-.PHONY: install demo test nbtest pytest export readme bench
+.PHONY: install demo test nbtest pytest export readme bench docs docs-check
 
 $(STAMP): settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,10 +33,20 @@ pytest: install
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests
 
 export: install
-	$(BIN)/nbdev_export && $(BIN)/nbdev_clean && $(BIN)/python tests/readme.py --write
+	$(BIN)/nbdev_export && $(BIN)/nbdev_clean && $(BIN)/python tools/readme.py --write
 
 readme: install
-	$(BIN)/python tests/readme.py --write
+	$(BIN)/python tools/readme.py --write
 
 bench: install
 	$(BIN)/python benchmarks/bench_engine.py --quick
+
+# The docs site: Quarto's real site where Quarto is installed; otherwise nbdev's processing rendered to HTML.
+docs: install
+	@if command -v quarto >/dev/null 2>&1; then $(BIN)/nbdev_docs; \
+	else echo "Quarto is not installed: building the HTML fallback into _docs_html/"; $(BIN)/python tools/docs.py html; fi
+
+# A screenshot of every page, to look at before a release (installs Debian's Chromium where it can).
+docs-check: install
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -q chromium >/dev/null; } || echo "cannot install chromium here"
+	$(BIN)/python tools/docs.py screenshots

@@ -1,3 +1,5 @@
+import sys; from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]/"tools"))
 from readme import ROOT, render_readme
 
 def test_readme_is_generated_from_index():

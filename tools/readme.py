@@ -1,5 +1,5 @@
 """README.md is nbs/index.ipynb's markdown cells (Quarto, which nbdev_readme needs, cannot be installed here).
-`python tests/readme.py --write` regenerates it; tests/test_readme.py checks the two are in step."""
+`python tools/readme.py --write` regenerates it; tests/test_readme.py checks the two are in step."""
 import json, sys
 from pathlib import Path
 

@@ -1,0 +1,53 @@
+"""The docs site without Quarto: nbdev's own processing of every notebook (`nbdev.serve.proc_nbs`, which Quarto
+would then render), rendered to HTML pages with nbconvert, and optionally a headless-Chromium screenshot of each.
+
+    python tools/docs.py html [OUT]         # process + render every notebook to OUT (default _docs_html/)
+    python tools/docs.py screenshots [OUT]  # the same, then one PNG per page with headless Chromium
+"""
+import json, shutil, subprocess, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+def process() -> Path:
+    "Run nbdev's notebook processing (what `nbdev_docs` feeds Quarto) into `_proc/` and return that folder"
+    import os
+    from nbdev.serve import proc_nbs
+    cwd = os.getcwd(); os.chdir(ROOT)
+    try: return Path(proc_nbs(force=True))
+    finally: os.chdir(cwd)
+
+def render_html(out: Path) -> list[Path]:
+    "Render every processed notebook to `out/<name>.html` with nbconvert; return the pages"
+    from nbconvert import HTMLExporter
+    import nbformat
+    proc = process()
+    out.mkdir(parents=True, exist_ok=True)
+    pages = []
+    for nb in sorted(proc.glob('*.ipynb')):
+        node = nbformat.read(nb, as_version=4)
+        for c in node.cells: c.pop('has_sd', None)  # nbdev's marker for show_doc cells, not part of the format
+        body, _ = HTMLExporter().from_notebook_node(node)
+        page = out/f"{nb.stem}.html"; page.write_text(body); pages.append(page)
+    return pages
+
+def screenshots(pages: list[Path], out: Path) -> list[Path]:
+    "A headless-Chromium PNG of every page (full width, 4000 px tall) into `out`"
+    chromium = shutil.which('chromium') or shutil.which('chromium-browser') or shutil.which('google-chrome')
+    if chromium is None: raise RuntimeError("no Chromium found: install it (Debian: apt-get install chromium) to take screenshots")
+    shots = []
+    for page in pages:
+        shot = out/f"{page.stem}.png"
+        subprocess.run([chromium, '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                        '--disable-component-update', '--no-first-run', '--hide-scrollbars', '--window-size=1100,4000',
+                        f'--screenshot={shot}', page.resolve().as_uri()], check=True, capture_output=True, timeout=120)
+        shots.append(shot)
+    return shots
+
+if __name__ == '__main__':
+    cmd = sys.argv[1] if len(sys.argv) > 1 else 'html'
+    out = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT/'_docs_html'
+    pages = render_html(out)
+    print(f"rendered {len(pages)} pages into {out} (HTML fallback: Quarto is not installed here)")
+    if cmd == 'screenshots':
+        for s in screenshots(pages, out): print(f"screenshot: {s}")
