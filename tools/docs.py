@@ -17,6 +17,15 @@ def process() -> Path:
     try: return Path(proc_nbs(force=True))
     finally: os.chdir(cwd)
 
+def _frontmatter_to_title(node):
+    "Show the page's title and description as Quarto would: an H1 and a lead paragraph in place of the YAML"
+    import nbformat, yaml
+    cell = node.cells[0] if node.cells else None
+    if cell is None or cell.cell_type != 'raw' or not cell.source.startswith('---'): return
+    fm = yaml.safe_load(cell.source.strip().strip('-')) or {}
+    text = f"# {fm.get('title', '')}" + (f"\n\n> {fm['description']}" if fm.get('description') else '')
+    node.cells[0] = nbformat.v4.new_markdown_cell(text)
+
 def render_html(out: Path) -> list[Path]:
     "Render every processed notebook to `out/<name>.html` with nbconvert; return the pages"
     from nbconvert import HTMLExporter
@@ -27,6 +36,7 @@ def render_html(out: Path) -> list[Path]:
     for nb in sorted(proc.glob('*.ipynb')):
         node = nbformat.read(nb, as_version=4)
         for c in node.cells: c.pop('has_sd', None)  # nbdev's marker for show_doc cells, not part of the format
+        _frontmatter_to_title(node)
         body, _ = HTMLExporter().from_notebook_node(node)
         page = out/f"{nb.stem}.html"; page.write_text(body); pages.append(page)
     return pages
