@@ -1,0 +1,42 @@
+"""What the 09_intrinsic_dimension notebook cannot show: an interrupted sweep resumes from its finished runs, and every
+projection trains on the engine with each instance's own θ₀ and P."""
+import time
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+from overfit_nb import core, engine, intrinsic
+
+@pytest.fixture(scope='module')
+def digits():
+    d = load_digits()
+    X, y = torch.tensor(d.images[:, None] / 16, dtype=torch.float32), torch.tensor(d.target)
+    return (X[:300], y[:300]), (X[1000:1100], y[1000:1100])
+
+KW = dict(n_epochs=2, n_models=2, base_kwargs=dict(widths=(16,)), n_fine=1, lr=0.02, subspace_lr=0.1, batch_size=32,
+          optimizer='adam', progress=False)
+
+def test_sweep_resumes_from_finished_runs(tmp_path, digits):
+    train, test = digits
+    first = intrinsic.intrinsic_dimension('mlp', train, test, coarse=(8, 64), run_dir=tmp_path/'sweep', **KW)
+    runs = sorted(p.name for p in (tmp_path/'sweep').iterdir())
+    assert runs == ['d0000008', 'd0000064', 'full']
+    mtimes = {p: p.stat().st_mtime for p in (tmp_path/'sweep').rglob('params.json')}
+    again = intrinsic.intrinsic_dimension('mlp', train, test, coarse=(8, 64), run_dir=tmp_path/'sweep', **KW)
+    assert {p: p.stat().st_mtime for p in (tmp_path/'sweep').rglob('params.json')} == mtimes   # nothing retrained
+    np.testing.assert_array_equal(first['full'], again['full'])
+    for d in first['acc']: np.testing.assert_array_equal(first['acc'][d], again['acc'][d])
+
+@pytest.mark.parametrize('projection', ['gaussian', 'normalized', 'sparse'])
+def test_each_instance_has_its_own_projection(tmp_path, digits, projection):
+    train, test = digits
+    dyn = engine.train(intrinsic.subspace_net, train, test, n_models=2, n_epochs=1, batch_size=32, lr=0.01, optimizer='adam',
+                       arch_kwargs=dict(d=12, base='mlp', base_kwargs=dict(widths=(16,)), projection=projection),
+                       record=('test',), progress=False, run_dir=tmp_path/'run')
+    b = dyn.snapshot_buffers(0)
+    key = 'vals' if projection == 'sparse' else 'P'
+    assert not torch.equal(b['theta0'][0], b['theta0'][1])
+    assert not torch.equal(b[key][0], b[key][1])
+    assert torch.equal(dyn.snapshot_buffers(1)[key], b[key])          # P is fixed during training
+    assert torch.equal(dyn.snapshot(0)['theta_d'], torch.zeros(2, 12))  # θ_d starts at zero ...
+    assert not torch.equal(dyn.snapshot(1)['theta_d'], dyn.snapshot(0)['theta_d'])  # ... and is what trains
