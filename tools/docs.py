@@ -9,12 +9,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# Pages nbdev's processor cannot build yet, each with the reason; the docs test warns about every one (never silent).
+KNOWN_FAILURES = {'02_engine': "nbdev's show_doc(train) cell fails inside proc_nbs (passes in plain Python); open in issue 5"}
+
 def process() -> Path:
     "Run nbdev's notebook processing (what `nbdev_docs` feeds Quarto) into `_proc/` and return that folder"
-    import os
+    import os, warnings
     from nbdev.serve import proc_nbs
+    for k, why in KNOWN_FAILURES.items(): warnings.warn(f"docs: {k} left out of the rendered pages: {why}")
     cwd = os.getcwd(); os.chdir(ROOT)
-    try: return Path(proc_nbs(force=True))
+    skip = '^([_.]' + ''.join(f'|{k}' for k in KNOWN_FAILURES) + ')'
+    try: return Path(proc_nbs(force=True, skip_file_re=skip))
     finally: os.chdir(cwd)
 
 def _frontmatter_to_title(node):
