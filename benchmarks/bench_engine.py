@@ -7,7 +7,8 @@ optimizer (SGD, lr 0.05, momentum 0.9), batch 128, and random inputs of MNIST's 
 pixel values).
 
     python benchmarks/bench_engine.py --quick          # a few minutes on 2 CPU cores
-    python benchmarks/bench_engine.py                  # more epochs; on a GPU add the N=100 case
+    python benchmarks/bench_engine.py                  # more epochs
+    python benchmarks/bench_engine.py --device cuda    # N=100 on a GPU vs. the naive loop on the CPU and on the GPU
 """
 import argparse, json, os, tempfile, time
 
@@ -121,12 +122,28 @@ def main(quick=False, threads=2, device='cpu'):
     res['small_mlp'] = dict(naive_s=t_naive, engine_s=t_eng, ratio=t_naive / t_eng)
     print(f"small MLP 64-64-10 (8x8 inputs, seed 002-sized), N={N}, 1000 train + 500 test, 3 epochs: naive {t_naive:.1f} s, "
           f"engine {t_eng:.1f} s -> {t_naive / t_eng:.1f}x")
-    if device != 'cpu':
-        tr = fake_mnist(10000)
-        t100 = timed(engine, *mlp, tr, te, 100, 3, device=device)
-        res['gpu_n100'] = dict(engine_s=t100, cpu_naive_estimate_s=res['mlp_10000']['naive_s'] / N * 100 / res['mlp_10000']['epochs'] * 3)
-        print(f"MLP N=100 on {device}: {t100:.1f} s; CPU naive (scaled from N={N}): {res['gpu_n100']['cpu_naive_estimate_s']:.0f} s "
-              f"-> {res['gpu_n100']['cpu_naive_estimate_s'] / t100:.0f}x")
+    print(json.dumps(res, indent=1))
+    return res
+
+
+def gpu_main(device='cuda', threads=2, quick=False):
+    "N=100 on the GPU against the CPU naive loop (same run, same machine, `threads` CPU threads), and the GPU naive loop"
+    core.set_threads(threads)
+    res, te = {}, fake_mnist(1000, seed=1)
+    epochs, n_naive = (1, 4) if quick else (3, 5)
+    print(f"torch {torch.__version__}, {torch.cuda.get_device_name()}, CPU naive on {threads} thread(s), {epochs} epoch(s)")
+    for name, arch, n_train in (('mlp', ('mlp', dict(widths=(512,))), 10000), ('cnn', ('salman_cnn', {}), 10000)):
+        tr = fake_mnist(n_train)
+        engine(*arch, tr, te, 2, 1, device=device)  # warm-up: CUDA context, cuDNN autotuning
+        t_cpu = timed(naive, *arch, tr, te, n_naive, epochs, device='cpu') / n_naive * 100
+        t_gpu_naive = timed(naive, *arch, tr, te, n_naive, epochs, device=device) / n_naive * 100
+        torch.cuda.synchronize(); t_eng = timed(engine, *arch, tr, te, 100, epochs, device=device); torch.cuda.synchronize()
+        res[name] = dict(n_train=n_train, epochs=epochs, cpu_naive_s=t_cpu, gpu_naive_s=t_gpu_naive, engine_s=t_eng,
+                         ratio_vs_cpu_naive=t_cpu / t_eng, ratio_vs_gpu_naive=t_gpu_naive / t_eng)
+        print(f"{arch[0]} N=100, {n_train} train + 1000 test, {epochs} epoch(s), recording every epoch: engine on {device} "
+              f"{t_eng:.1f} s; naive on CPU {t_cpu:.0f} s (from {n_naive} instances) -> {t_cpu / t_eng:.0f}x; "
+              f"naive on {device} {t_gpu_naive:.0f} s -> {t_gpu_naive / t_eng:.1f}x")
+    res['matmul_peak_gflops'] = matmul_peak(device, 8192)
     print(json.dumps(res, indent=1))
     return res
 
@@ -137,4 +154,4 @@ if __name__ == '__main__':
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--device', default='cpu')
     a = ap.parse_args()
-    main(a.quick, a.threads, a.device)
+    gpu_main(a.device, a.threads, a.quick) if a.device != 'cpu' else main(a.quick, a.threads, a.device)

@@ -116,7 +116,8 @@ def aurc(confidence, # [n_samples] score; higher means accepted first
     "Tie-aware AURC: the mean risk over coverages 1/N .. N/N, ties entering together"
     return float(risk_coverage(confidence, correct)[1].mean())
 
-def risk_at_coverage(confidence, correct,
+def risk_at_coverage(confidence,    # [n_samples] score; higher means accepted first
+                     correct,       # [n_samples] bool, whether the prediction is right
                      coverage:float # the coverage at which to read the curve, in (0, 1]
                     )->float:       # expected risk among the first ceil(coverage*N) samples
     "Error rate of the selective classifier when it accepts a fraction `coverage` of the samples (ties entering together)"

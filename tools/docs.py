@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 # Pages nbdev's processor cannot build yet, each with the reason; the docs test warns about every one (never silent).
-KNOWN_FAILURES = {'02_engine': "nbdev's show_doc(train) cell fails inside proc_nbs (passes in plain Python); open in issue 5"}
+KNOWN_FAILURES = {}  # notebook stem -> why its page is left out (warned at every run); none at present
 
 def process() -> Path:
     "Run nbdev's notebook processing (what `nbdev_docs` feeds Quarto) into `_proc/` and return that folder"
