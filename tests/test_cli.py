@@ -42,3 +42,16 @@ def test_sweep_on_a_local_cluster_gives_one_row_per_combination(tmp_path):
     assert len(table) == 4
     assert sorted(zip(table.pt, table.n_epochs)) == [(0.1, 1), (0.1, 2), (0.2, 1), (0.2, 2)]
     assert (table.pt == table.pt).all() and (tmp_path/'sw'/'sweep.png').stat().st_size > 1000
+
+
+def test_papermill_sees_every_parameter():
+    "Every name assigned in a notebook's parameters cell is a parameter papermill can set (a '=' in a comment hides it)"
+    import ast, json
+    from overfit_nb.cli import experiment_notebooks, notebook_parameters
+    for nb in experiment_notebooks():
+        cells = [c for c in json.load(open(nb))['cells'] if 'parameters' in c.get('metadata', {}).get('tags', [])]
+        assert len(cells) == 1, f"{nb.name} has {len(cells)} parameters cells, expected 1"
+        names = [t.id for n in ast.parse(''.join(cells[0]['source'])).body if isinstance(n, ast.Assign) for t in n.targets]
+        hidden = [n for n in names if n not in notebook_parameters(nb)]
+        assert not hidden, f"{nb.name}: papermill cannot see parameters {hidden} (no '=' in their comments)"
+        assert 'profile' in names, f"{nb.name} has no 'profile' parameter"
