@@ -409,6 +409,7 @@ def gaussian_input_corruption(X:Tensor, # [n_samples, C, H, W] images
     p = core.check_fraction('p', p); _check_images(X)
     g = core.make_generator(seed, 'gaussian_input_corruption')
     sel = (torch.rand(len(X), generator=g) < p).to(X.device)
+    if not sel.any(): return X.clone(), torch.zeros(len(X), dtype=torch.bool, device=X.device)
     flat = X[sel].flatten(1)
     noise = torch.randn(flat.shape, generator=g).to(X) * flat.std(1, keepdim=True) + flat.mean(1, keepdim=True)
     out = X.clone(); out[sel] = noise.view(-1, *X.shape[1:])
