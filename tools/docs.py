@@ -31,9 +31,26 @@ def _frontmatter_to_title(node):
     text = f"# {fm.get('title', '')}" + (f"\n\n> {fm['description']}" if fm.get('description') else '')
     node.cells[0] = nbformat.v4.new_markdown_cell(text)
 
+def _as_quarto_would(node):
+    """Apply what Quarto does with nbdev's cell directives: `#| echo: false` hides the input, directive lines are not
+    shown, and Pandoc link attributes (`{target=...}`) in show_doc's markdown are dropped"""
+    import re
+    attrs = re.compile(r'\{target="_blank"[^}]*\}')
+    for c in node.cells:
+        if c.cell_type != 'code': continue
+        lines = c.source.splitlines()
+        directives = [l.strip() for l in lines if l.lstrip().startswith('#|')]
+        c.source = '\n'.join(l for l in lines if not l.lstrip().startswith('#|')).strip('\n')
+        if any(d.replace(' ', '') == '#|echo:false' for d in directives) or not c.source:
+            c.metadata.setdefault('tags', []).append('remove_input')
+        for o in c.get('outputs', []):
+            md = o.get('data', {}).get('text/markdown')
+            if md: o['data']['text/markdown'] = attrs.sub('', md if isinstance(md, str) else ''.join(md))
+
 def render_html(out: Path) -> list[Path]:
     "Render every processed notebook to `out/<name>.html` with nbconvert; return the pages"
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
     import nbformat
     proc = process()
     out.mkdir(parents=True, exist_ok=True)
@@ -41,8 +58,9 @@ def render_html(out: Path) -> list[Path]:
     for nb in sorted(proc.glob('*.ipynb')):
         node = nbformat.read(nb, as_version=4)
         for c in node.cells: c.pop('has_sd', None)  # nbdev's marker for show_doc cells, not part of the format
-        _frontmatter_to_title(node)
-        body, _ = HTMLExporter().from_notebook_node(node)
+        _frontmatter_to_title(node); _as_quarto_would(node)
+        exporter = HTMLExporter(); exporter.register_preprocessor(TagRemovePreprocessor(remove_input_tags={'remove_input'}), enabled=True)
+        body, _ = exporter.from_notebook_node(node)
         page = out/f"{nb.stem}.html"; page.write_text(body); pages.append(page)
     return pages
 
