@@ -1,27 +1,11 @@
 """Check the engine's GPU path: N instances at once on the GPU equal each instance trained alone (dropout included),
-resume and determinism hold, and the numbers agree with the CPU within TF32 tolerance.
+the same seed gives the same numbers, and how far a GPU run is from a CPU run.
 
     python benchmarks/gpu_check.py --device cuda
 """
 import argparse, tempfile, os
 import torch
-import torch.nn.functional as F
-from overfit_nb import core
-from overfit_nb.engine import train, init_model, use_instance_dropout, dropout_shapes, dropout_masks, lr_at
-
-
-def alone(arch, X, y, i, seed, n_epochs, batch_size, lr, device):
-    "Instance `i` trained alone on `device`: an ordinary module, its own batches and dropout masks"
-    m = use_instance_dropout(init_model(arch, tuple(X.shape[1:]), 10, seed, i)).to(device).train()
-    shapes, o = dropout_shapes(m, tuple(X.shape[1:])), torch.optim.Adam(m.parameters(), lr=lr)
-    for e in range(1, n_epochs + 1):
-        perm = torch.randperm(len(X), generator=core.make_generator(seed, 'batches', i, e)).to(device)
-        gen = core.make_generator(seed, 'dropout', i, e, device=device)
-        for s in range(0, len(X), batch_size):
-            b = perm[s:s + batch_size]
-            for k, mask in dropout_masks(shapes, [gen], len(b), device).items(): m.get_submodule(k[:-5]).mask = mask[0]
-            o.zero_grad(); F.cross_entropy(m(X[b]), y[b]).backward(); o.step()
-    return m
+from overfit_nb.engine import train, train_alone
 
 
 def main(device):
@@ -31,15 +15,13 @@ def main(device):
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
     for arch in ('salman_mlp', 'salman_cnn'):
         with tempfile.TemporaryDirectory() as d:
-            kw = dict(n_models=4, n_epochs=2, batch_size=64, optimizer='adam', lr=1e-3, seed=3, progress=False, record=('train',))
-            dyn = train(arch, (X, y), device=device, run_dir=os.path.join(d, 'a'), **kw)
-            again = train(arch, (X, y), device=device, run_dir=os.path.join(d, 'b'), **kw)
-            cpu = train(arch, (X, y), device='cpu', run_dir=os.path.join(d, 'c'), **kw)
+            kw = dict(n_epochs=2, batch_size=64, optimizer='adam', lr=1e-3, seed=3)
+            run = lambda dev, name: train(arch, (X, y), n_models=4, device=dev, run_dir=os.path.join(d, name), progress=False, record=('train',), **kw)
+            dyn, again, cpu = run(device, 'a'), run(device, 'b'), run('cpu', 'c')
             assert (dyn.probs('train') == again.probs('train')).all(), "same seed twice differs on the GPU"
             worst = 0.0
             for i in range(4):
-                ref = alone(arch, X.to(device), y.to(device), i, 3, 2, 64, 1e-3, device)
-                for k, v in ref.state_dict().items():
+                for k, v in train_alone(arch, X, y, i, device=device, **kw).state_dict().items():
                     worst = max(worst, (dyn.snapshot(2)[k][i] - v.detach().cpu()).abs().max().item())
             gap = (dyn.probs('train').astype('float32') - cpu.probs('train').astype('float32'))
             print(f"{arch}: max |N-at-once - alone| on {device} = {worst:.2e}; GPU vs CPU probs max diff {abs(gap).max():.2e}")
