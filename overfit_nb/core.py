@@ -12,9 +12,9 @@ import torch
 # %% auto #0
 __all__ = ['DEVICE_ENV', 'DEVICE_KINDS', 'PROFILES', 'check_choice', 'check_fraction', 'check_int', 'get_device', 'set_threads',
            'derive_seed', 'make_generator', 'seed_everything', 'in_test', 'Params', 'resolve_profile', 'data_root',
-           'project_dir', 'output_root', 'new_run_dir', 'to_jsonable', 'atomic_write', 'save_json', 'load_json',
-           'is_complete', 'partial_dir', 'atomic_run_dir', 'code_version', 'figure_dir', 'save_figure',
-           'figure_metadata', 'save_results']
+           'project_dir', 'output_root', 'check_writable', 'new_run_dir', 'check_params', 'to_jsonable', 'atomic_write',
+           'save_json', 'load_json', 'is_complete', 'partial_dir', 'atomic_run_dir', 'code_version', 'figure_dir',
+           'save_figure', 'figure_metadata', 'save_results']
 
 # %% ../nbs/00_core.ipynb #12976958
 def check_choice(name:str, # the argument's name, for the message
@@ -54,15 +54,22 @@ def get_device(name:str|None=None # 'auto', 'cpu', 'cuda', 'cuda:1' or 'mps'; de
               )->torch.device:
     "The device to train on: `name`, else $OVERFIT_NB_DEVICE, else the best available (CUDA, MPS, CPU)"
     name = str(name or os.environ.get(DEVICE_ENV) or 'auto')
-    check_choice('device', name.split(':')[0], DEVICE_KINDS)
+    kind, _, index = name.partition(':')
+    check_choice('device', kind, DEVICE_KINDS)
+    if _ and (kind == 'auto' or not index.isdigit()):
+        raise ValueError(f"device {name!r} is not a device name: the index after ':' must be a number ('cuda:1'), and 'auto' takes none")
+    if kind in ('cpu', 'mps') and index not in ('', '0'):
+        raise ValueError(f"device {name!r} does not exist: there is a single {kind} device; use {kind!r}")
     if name == 'auto':
         if torch.cuda.is_available(): return torch.device('cuda')
         if torch.backends.mps.is_available(): return torch.device('mps')
         return torch.device('cpu')
-    if name.startswith('cuda') and not torch.cuda.is_available():
+    if kind == 'cuda' and not torch.cuda.is_available():
         raise RuntimeError(f"device {name!r} was asked for but CUDA is not available here; use 'cpu' or 'auto'")
-    if name == 'mps' and not torch.backends.mps.is_available():
-        raise RuntimeError(f"device 'mps' was asked for but MPS is not available here; use 'cpu' or 'auto'")
+    if kind == 'cuda' and index and int(index) >= torch.cuda.device_count():
+        raise RuntimeError(f"device {name!r} was asked for but this machine has {torch.cuda.device_count()} CUDA device(s), cuda:0 to cuda:{torch.cuda.device_count() - 1}")
+    if kind == 'mps' and not torch.backends.mps.is_available():
+        raise RuntimeError(f"device {name!r} was asked for but MPS is not available here; use 'cpu' or 'auto'")
     return torch.device(name)
 
 # %% ../nbs/00_core.ipynb #d015330f
@@ -140,10 +147,47 @@ def output_root()->Path:
         return _TEST_OUT
     return project_dir() or Path.cwd()
 
+def check_writable(path:str|Path # a folder that runs will write to
+                  )->Path:
+    "Create the folder `path` if needed and check a file can be written there, else raise naming it"
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix='.write-check-'): pass
+    except OSError as e:
+        raise PermissionError(f"cannot write to the output folder {str(path)!r} (set by $OVERFIT_NB_OUT, else the checkout): {e.strerror or e}") from None
+    return path
+
 def new_run_dir(name:str # the experiment's name, usually the notebook's (e.g. '03_consensus')
                )->Path:
     "A fresh path `output_root()/runs/<name>-<time>-<id>` for one run (not created)"
     return output_root()/'runs'/f"{name}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+
+# %% ../nbs/00_core.ipynb #e7644ca3
+def check_params(P:dict,          # the run's parameters, as `resolve_profile` returns them
+                 ints:str='',      # space-separated names of integers >= 1 (a list or tuple is checked item by item)
+                 counts:str='',    # names of integers >= 0
+                 fractions:str='', # names of numbers in [0, 1]
+                 positive:str='',  # names of numbers > 0
+                 nonneg:str='',    # names of numbers >= 0
+                 env:bool=True     # also check $OVERFIT_NB_DEVICE and that `output_root()` is writable
+                )->dict:
+    "Check the named entries of `P` (`None` means 'the default' and passes), the device and the output folder"
+    def _num(name, v, ok, rule):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not ok(v):
+            raise ValueError(f"{name} must be a number {rule}, got {v!r}")
+    rules = [(ints, lambda k, v: check_int(k, v)), (counts, lambda k, v: check_int(k, v, minimum=0)),
+             (fractions, check_fraction), (positive, lambda k, v: _num(k, v, lambda x: x > 0, '> 0')),
+             (nonneg, lambda k, v: _num(k, v, lambda x: x >= 0, '>= 0'))]
+    for names, check in rules:
+        for k in names.split():
+            if k not in P: raise KeyError(f"check_params: no parameter {k!r}; known: {sorted(P)}")
+            v = P[k]
+            if v is None: continue
+            for i, x in enumerate(v if isinstance(v, (list, tuple)) else [v]):
+                check(k if not isinstance(v, (list, tuple)) else f"{k}[{i}]", x)
+    if env: get_device(); check_writable(output_root())
+    return P
 
 # %% ../nbs/00_core.ipynb #c6a57692
 def to_jsonable(obj):

@@ -115,6 +115,25 @@ def test_corruptions_are_pure(name):
     ref = Y if out1.ndim == 1 else X
     assert torch.equal(m1, (out1 != ref).flatten(1).any(1) if out1.ndim > 1 else out1 != ref)
 
+BIG_X = torch.rand(4000, 1, 6, 6); BIG_Y = torch.arange(4000) % 4
+RATES = {   # each corruption at p = 0.3 on 4,000 samples of 4 classes, and the share of samples it must change
+    'corrupt_labels': (lambda: data.corrupt_labels(BIG_Y, 0.3, 4, 3), 0.3),                   # always to another class
+    'partially_corrupt_labels': (lambda: data.partially_corrupt_labels(BIG_Y, 0.3, 4, 3), 0.3 * 3 / 4),  # redrawn from all 4
+    'random_labels': (lambda: data.random_labels(BIG_Y, 4, 3), 3 / 4),
+    'shuffle_pixels': (lambda: data.shuffle_pixels(BIG_X, 3), 1.0),
+    'random_pixels': (lambda: data.random_pixels(BIG_X, 3), 1.0),
+    'gaussian_pixels': (lambda: data.gaussian_pixels(BIG_X, 3), 1.0),
+    'gaussian_input_corruption': (lambda: data.gaussian_input_corruption(BIG_X, 0.3, 3), 0.3),
+    'structured_input_corruption': (lambda: data.structured_input_corruption(BIG_X, 0.3, 3), 0.3),
+}
+
+@pytest.mark.parametrize('name', RATES)
+def test_corruption_probability(name):
+    "The share of changed samples is the corruption's probability (binomial sd 0.007 at n = 4,000; 0.03 is > 4 sd)"
+    fn, want = RATES[name]
+    share = fn()[1].float().mean().item()
+    assert abs(share - want) < 0.03, f"{name}: {share:.3f} of the samples changed, expected {want:.3f}"
+
 def test_corruption_streams_are_independent():
     # the same seed must not select the same samples in two different corruptions
     _, a = data.gaussian_input_corruption(X, 0.5, 0)
