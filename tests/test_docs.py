@@ -63,12 +63,15 @@ def test_scorecard_and_map_links_become_page_links():
                                       "See `02_engine.ipynb` and [`00_core`](00_core.ipynb); `consensus` alone is no page."),
         nbformat.v4.new_code_cell("scorecard()", outputs=[
             nbformat.v4.new_output('display_data', data={'text/markdown': md_table}),
-            nbformat.v4.new_output('execute_result', data={'text/html': html_table, 'text/plain': 'df'}, execution_count=1)])])
+            nbformat.v4.new_output('execute_result', data={'text/html': html_table, 'text/plain': 'df'}, execution_count=1)]),
+        nbformat.v4.new_code_cell("show_doc(f)", outputs=[nbformat.v4.new_output('display_data', data={'text/markdown':
+            "### f\n\n```python\ndef f(\n    m, # a [`mlp`](https://overfit-nb.github.io/overfit_nb/models.html#mlp)\n)\n```\n\nSee [`mlp`](x.html)"})])])
     link_pages(nb, STEMS)
     assert '[`03_consensus`](03_consensus.ipynb)' in nb.cells[0].source
     assert '[`02_engine.ipynb`](02_engine.ipynb)' in nb.cells[0].source
     assert nb.cells[0].source.count('00_core') == 2 and '[[' not in nb.cells[0].source  # an existing link is left alone
     assert '[`consensus`]' not in nb.cells[0].source
+    assert nb.cells[2].outputs[0].data['text/markdown'].endswith("# a `mlp`\n)\n```\n\nSee [`mlp`](x.html)")  # no link in code
     from nbconvert import HTMLExporter
     body, _ = HTMLExporter().from_notebook_node(nb)
     body = rewrite_hrefs(body, STEMS, DOC)

@@ -131,13 +131,19 @@ def _md_links_in_html(h: str) -> str:
     "HTML output (a DataFrame): markdown links `[text](target)` left as text in table cells become <a> links"
     return re.sub(r'\[([^\[\]<>\n]+)\]\(([^()\s"<>]+)\)', lambda m: f'<a href="{m.group(2)}">{m.group(1)}</a>', h)
 
+def _unlink_in_code(md: str) -> str:
+    """nbdev's processor puts links inside show_doc's fenced signature (`[`mlp`](...)` in a parameter's comment), where
+    no renderer makes them links: show the name as the docment wrote it"""
+    fence = lambda m: re.sub(r'\[(`[^`\n]+`)\]\([^()\s]+\)', r'\1', m.group(0))
+    return re.sub(r'```.*?```', fence, md, flags=re.S)
+
 def link_pages(node, stems: list[str]):
     "Make the notebook's mentions of other pages links (markdown cells, markdown and HTML outputs); in place"
     for c in node.cells:
         if c.cell_type == 'markdown': c.source = _link_page_names(c.source, stems)
         for o in c.get('outputs', []):
             d = o.get('data', {})
-            for k, f in (('text/markdown', lambda s: _link_page_names(s, stems)), ('text/html', _md_links_in_html)):
+            for k, f in (('text/markdown', lambda s: _unlink_in_code(_link_page_names(s, stems))), ('text/html', _md_links_in_html)):
                 if k in d: d[k] = f(d[k] if isinstance(d[k], str) else ''.join(d[k]))
 
 def rewrite_hrefs(h: str, stems: list[str], doc_url: str) -> str:
@@ -185,7 +191,11 @@ body.jp-Notebook > main { max-width: 1100px; margin: 0 auto; padding: 1rem 1.5re
 .jp-RenderedHTMLCommon { overflow-x: auto; }
 .jp-RenderedHTMLCommon table { font-size: 13px; }
 .jp-RenderedHTMLCommon a, .jp-RenderedHTMLCommon a code { color: #1a5fb4; }
-.jp-RenderedHTMLCommon a code { text-decoration: underline; text-underline-offset: 2px; }
+.jp-RenderedHTMLCommon a code { text-decoration: none; background: #eef3fb; }
+.jp-Cell, .jp-Cell-inputWrapper, .jp-Cell-outputWrapper, .jp-InputArea, .jp-InputArea-editor, .jp-OutputArea,
+.jp-OutputArea-child, .jp-OutputArea-output { min-width: 0; max-width: 100%; box-sizing: border-box; }
+.jp-InputArea-editor, .jp-OutputArea-output { overflow-x: auto; }
+.jp-RenderedMarkdown pre { background: #f6f8fa; padding: 0.6rem 0.8rem; border-radius: 4px; overflow-x: auto; }
 .ofnb-pagenav { display: flex; justify-content: space-between; gap: 1rem; margin: 2.5rem 0 1rem;
   padding-top: 1rem; border-top: 1px solid #dde1e6; font: 15px system-ui, sans-serif; }
 .ofnb-pagenav a { display: block; max-width: 48%; padding: 0.6rem 0.9rem; border: 1px solid #dde1e6;
