@@ -196,7 +196,7 @@ body.jp-Notebook > main { max-width: 1100px; margin: 0 auto; padding: 1rem 1.5re
 .jp-OutputArea-child, .jp-OutputArea-output { min-width: 0; max-width: 100%; box-sizing: border-box; }
 .jp-InputArea-editor, .jp-OutputArea-output { overflow-x: auto; }
 .jp-RenderedMarkdown pre { background: #f6f8fa; padding: 0.6rem 0.8rem; border-radius: 4px; overflow-x: auto; }
-.ofnb-pagenav { display: flex; justify-content: space-between; gap: 1rem; margin: 2.5rem 0 1rem;
+.ofnb-pagenav { display: flex; justify-content: space-between; gap: 1rem; margin: 2.5rem 2rem 1rem 0.6rem;
   padding-top: 1rem; border-top: 1px solid #dde1e6; font: 15px system-ui, sans-serif; }
 .ofnb-pagenav a { display: block; max-width: 48%; padding: 0.6rem 0.9rem; border: 1px solid #dde1e6;
   border-radius: 6px; color: #2a4d7a; text-decoration: none; }
