@@ -100,6 +100,7 @@ def test_sidebar_yml_is_nbdevs_and_quarto_reads_it():
     assert SIDEBAR_YML.exists(), "run `python tools/docs.py sidebar` and commit nbs/sidebar.yml"
     assert SIDEBAR_YML.read_text() == sidebar_yml(), "nbs/sidebar.yml is stale: run `python tools/docs.py sidebar`"
     assert set(sidebar_order()) >= {nb.stem for nb in NBS} and sidebar_order()[0] == 'index'
+    assert SIDEBAR_YML.resolve() == (ROOT/'sidebar.yml').resolve(), "nbs/sidebar.yml should link to the top-level sidebar.yml"
     quarto = yaml.safe_load((ROOT/'nbs'/'_quarto.yml').read_text())
     assert 'sidebar.yml' in quarto['metadata-files']
 

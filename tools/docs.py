@@ -14,7 +14,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NBS = ROOT/'nbs'
-SIDEBAR_YML = NBS/'sidebar.yml'  # where nbdev_docs writes it and where nbs/_quarto.yml's `metadata-files` finds it
+# Where nbdev_docs writes the sidebar and where nbs/_quarto.yml's `metadata-files` finds it: a link to the top-level
+# sidebar.yml, as nbs/_quarto.yml is a link to the top-level _quarto.yml
+SIDEBAR_YML = NBS/'sidebar.yml'
 
 # Pages nbdev's processor cannot build yet, each with the reason; the docs test warns about every one (never silent).
 KNOWN_FAILURES = {}  # notebook stem -> why its page is left out (warned at every run); none at present
