@@ -46,7 +46,8 @@ docs: install
 	@if command -v quarto >/dev/null 2>&1; then $(BIN)/nbdev_docs; \
 	else echo "Quarto is not installed: building the HTML fallback into _docs_html/"; $(BIN)/python tools/docs.py html; fi
 
-# A screenshot of every page, to look at before a release (installs Debian's Chromium where it can).
+# The HTML fallback's pages with a headless-Chromium screenshot of each (_docs_html/*.png), to look at before a
+# release: sidebar, tables, figures (installs Debian's Chromium where it can).
 docs-check: install
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -q chromium >/dev/null; } || echo "cannot install chromium here"
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; } || echo "cannot install chromium here"
 	$(BIN)/python tools/docs.py screenshots
