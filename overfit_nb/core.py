@@ -260,7 +260,7 @@ def run_dir_lock(path:str|Path # the run directory to hold
     while True:
         fd = os.open(lp, os.O_RDWR | os.O_CREAT, 0o644)
         try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except BlockingIOError:
             holder = os.read(fd, 64).decode(errors='replace').strip() or '?'; os.close(fd)
             raise RunDirBusy(f"run directory {str(path)!r} is being written by another process (pid {holder}, lock {str(lp)!r}); "
                              "wait for it to finish or pick another run_dir") from None
