@@ -238,7 +238,7 @@ def test_bad_input_fails_fast_naming_the_value(tmp_path, main_, args, extra, msg
     rc, err, secs = main_(*args, '--out' if args[0] == 'sweep' else '--run-dir', out/'target', out=out, **extra)
     assert rc == 1 and msg in err, err
     assert not (out/'target').exists() and not (out/'runs').exists()    # no run folder: no kernel, no data load, no cluster
-    assert secs < 12, f"took {secs:.1f} s: it should fail before any kernel or cluster starts"
+    assert secs < 20, f"took {secs:.1f} s: it should fail before any kernel or cluster starts"   # loose: the folder check above is the exact one
 
 
 def test_bad_input_from_the_shell(tmp_path):
