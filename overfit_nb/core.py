@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #840c1896
 from __future__ import annotations
-import contextlib, hashlib, json, os, random, shutil, subprocess, tempfile, time, uuid
+import contextlib, fcntl, hashlib, json, os, random, shutil, subprocess, tempfile, time, uuid
 from pathlib import Path
 import numpy as np
 import torch
@@ -12,9 +12,10 @@ import torch
 # %% auto #0
 __all__ = ['DEVICE_ENV', 'DEVICE_KINDS', 'PROFILES', 'check_choice', 'check_fraction', 'check_int', 'get_device', 'set_threads',
            'derive_seed', 'make_generator', 'seed_everything', 'in_test', 'Params', 'resolve_profile', 'data_root',
-           'project_dir', 'output_root', 'check_writable', 'new_run_dir', 'check_params', 'to_jsonable', 'atomic_write',
-           'save_json', 'load_json', 'is_complete', 'partial_dir', 'atomic_run_dir', 'code_version', 'figure_dir',
-           'save_figure', 'figure_metadata', 'save_results']
+           'project_dir', 'output_root', 'check_writable', 'new_run_dir', 'check_params', 'to_jsonable', 'fsync_path',
+           'atomic_write', 'save_json', 'load_json', 'is_complete', 'partial_dir', 'RunDirBusy', 'lock_path',
+           'run_dir_lock', 'atomic_run_dir', 'config_diff', 'file_digest', 'file_records', 'verify_file',
+           'code_version', 'figure_dir', 'save_figure', 'figure_metadata', 'save_results']
 
 # %% ../nbs/00_core.ipynb #12976958
 def check_choice(name:str, # the argument's name, for the message
@@ -202,15 +203,24 @@ def to_jsonable(obj):
     if callable(obj): return getattr(obj, '__qualname__', repr(obj))
     raise TypeError(f"cannot store {obj!r} of type {type(obj).__name__} as JSON")
 
+def fsync_path(path:str|Path):
+    "Flush the file or folder `path` to disk (a folder: the names in it), so a power cut cannot lose what was written"
+    fd = os.open(path, os.O_RDONLY)
+    try: os.fsync(fd)
+    except OSError: pass   # some file systems cannot sync folders
+    finally: os.close(fd)
+
 def atomic_write(path:str|Path, # the file to write
                  write          # called with a temporary path in the same folder, which it must fill
                 )->Path:
-    "Write `path` atomically: `write(tmp)` fills a temporary file, which is then renamed to `path`"
+    "Write `path` atomically and durably: `write(tmp)` fills a temporary file, which is synced to disk, then renamed to `path`"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         write(tmp)
+        fsync_path(tmp)            # the bytes are on disk before the name points at them ...
         os.replace(tmp, path)
+        fsync_path(path.parent)    # ... and the new name is on disk too
     finally:
         if tmp.exists(): tmp.unlink()
     return path
@@ -234,25 +244,98 @@ def partial_dir(path:str|Path)->Path:
     path = Path(path)
     return path.with_name(f".{path.name}.partial")
 
+class RunDirBusy(RuntimeError):
+    "Another process is building the same run directory"
+
+def lock_path(path:str|Path)->Path:
+    "The lock file `.<name>.lock` beside the run directory `path`"
+    path = Path(path)
+    return path.with_name(f".{path.name}.lock")
+
+@contextlib.contextmanager
+def run_dir_lock(path:str|Path # the run directory to hold
+                ):
+    "Hold an exclusive lock on the run directory `path` for the block; raise `RunDirBusy` at once if another process holds it"
+    lp = lock_path(path); lp.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(lp, os.O_RDWR | os.O_CREAT, 0o644)
+        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 64).decode(errors='replace').strip() or '?'; os.close(fd)
+            raise RunDirBusy(f"run directory {str(path)!r} is being written by another process (pid {holder}, lock {str(lp)!r}); "
+                             "wait for it to finish or pick another run_dir") from None
+        try: same = os.stat(lp).st_ino == os.fstat(fd).st_ino   # not a lock file its last holder unlinked meanwhile
+        except FileNotFoundError: same = False
+        if same: break
+        os.close(fd)
+    os.ftruncate(fd, 0); os.write(fd, f"{os.getpid()}\n".encode())
+    try: yield lp
+    finally:
+        with contextlib.suppress(FileNotFoundError): os.unlink(lp)
+        os.close(fd)
+
 @contextlib.contextmanager
 def atomic_run_dir(path:str|Path, # the run directory to create
                    params:dict,   # the parameters of the run, saved as `params.json`
-                   overwrite:bool=False # replace a complete run directory instead of refusing
+                   overwrite:bool=False, # replace a complete run directory (once the new one is complete) instead of refusing
+                   resume:bool=True # reopen an unfinished attempt with the same parameters; False: start it afresh
                   ):
-    "Yield a partial folder to fill; rename it to `path` when the block ends without error"
+    "Yield a partial folder to fill, under an exclusive lock; rename it to `path` when the block ends without error"
     path, params = Path(path), to_jsonable(params)
-    if path.exists():
-        if not overwrite: raise FileExistsError(f"run directory {str(path)!r} already exists and is complete; pick another run_dir or pass overwrite=True")
-    tmp = partial_dir(path)
-    if tmp.exists():
-        old = load_json(tmp/'params.json') if (tmp/'params.json').exists() else None
-        if old != params: raise ValueError(f"{str(tmp)!r} holds an unfinished run with other parameters ({old!r}); delete it or pick another run_dir")
-    else:
-        tmp.mkdir(parents=True)
-        save_json(tmp/'params.json', params)
-    yield tmp
-    if path.exists(): shutil.rmtree(path)
-    os.replace(tmp, path)
+    with run_dir_lock(path):
+        if path.exists() and not overwrite:
+            raise FileExistsError(f"run directory {str(path)!r} already exists and is complete; pick another run_dir or pass overwrite=True")
+        tmp = partial_dir(path)
+        if tmp.exists():
+            old = load_json(tmp/'params.json') if (tmp/'params.json').exists() else None
+            if not resume: shutil.rmtree(tmp)   # an attempt that was killed: nobody writes it (we hold the lock)
+            elif old != params: raise ValueError(f"{str(tmp)!r} holds an unfinished run with other parameters ({old!r}); delete it or pick another run_dir")
+        if not tmp.exists():
+            tmp.mkdir(parents=True)
+            save_json(tmp/'params.json', params)
+        yield tmp
+        if path.exists():   # overwrite: the old run goes only once the new one is complete
+            old_dir = path.with_name(f".{path.name}.replaced-{uuid.uuid4().hex[:6]}")
+            os.replace(path, old_dir); os.replace(tmp, path); shutil.rmtree(old_dir)
+        else: os.replace(tmp, path)
+        fsync_path(path.parent)
+
+def config_diff(stored:dict, # the config a finished run recorded
+                asked:dict,  # the config asked for now
+                ignore=()    # keys that may differ
+               )->dict:      # {key: (stored, asked)} for every key that differs
+    "The entries of two configs that differ (compared as JSON), except `ignore`"
+    a, b = to_jsonable(stored), to_jsonable(asked)
+    return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if k not in ignore and a.get(k) != b.get(k)}
+
+# %% ../nbs/00_core.ipynb #72721ba5
+def file_digest(path:str|Path)->str:
+    "The SHA-256 of the file at `path`, in hex"
+    h = hashlib.sha256()
+    with open(path, 'rb') as fh:
+        for block in iter(lambda: fh.read(1 << 20), b''): h.update(block)
+    return h.hexdigest()
+
+def file_records(root:str|Path, # a run directory
+                 skip=('summary.json',) # names not recorded (the file that will hold the records)
+                )->dict:        # {relative path: {'size': bytes, 'sha256': hex}}
+    "Size and SHA-256 of every file under `root`, by path relative to it"
+    root = Path(root)
+    return {p.relative_to(root).as_posix(): dict(size=p.stat().st_size, sha256=file_digest(p))
+            for p in sorted(root.rglob('*')) if p.is_file() and p.name not in skip}
+
+def verify_file(root:str|Path, # a run directory
+                rel:str,       # a file's path relative to `root`
+                records:dict   # from `file_records`, as the run recorded them
+               )->Path:
+    "`root/rel` if it is recorded and its size and SHA-256 match the record, else an error naming the file"
+    path, rec = Path(root)/rel, records.get(rel)
+    if rec is None: raise FileNotFoundError(f"{str(path)!r} is not one of the files recorded in {str(Path(root)/'summary.json')!r}")
+    if not path.is_file(): raise FileNotFoundError(f"{str(path)!r} is recorded in the run's summary but missing: the run is damaged")
+    if path.stat().st_size != rec['size']:
+        raise ValueError(f"{str(path)!r} has {path.stat().st_size} bytes, the run recorded {rec['size']}: the file is truncated or damaged")
+    if file_digest(path) != rec['sha256']: raise ValueError(f"{str(path)!r} does not match its recorded SHA-256: the file was changed or damaged")
+    return path
 
 # %% ../nbs/00_core.ipynb #5d20560a
 def code_version()->str:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_engine.ipynb #07ad29e5
 from __future__ import annotations
-import contextlib, copy, hashlib, math, os, shutil, sys, time
+import contextlib, copy, hashlib, importlib, inspect, math, os, shutil, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -227,10 +227,34 @@ def lr_at(epoch:int, lr:float, lr_step=None)->float:
     return lr if lr_step is None else lr / lr_step[1] ** ((epoch - 1) // lr_step[0])
 
 # %% ../nbs/02_engine.ipynb #61a36827
-def _save_npy(path, arr): return core.atomic_write(path, lambda t: np.save(open(t, 'wb'), arr))
+def _np_save(t, arr):
+    with open(t, 'wb') as fh: np.save(fh, arr)
+def _save_npy(path, arr): return core.atomic_write(path, lambda t: _np_save(t, arr))
 def _save_pt(path, obj): return core.atomic_write(path, lambda t: torch.save(obj, t))
 def _cpu(d:dict)->dict: return {k: v.detach().cpu() for k, v in d.items()}
 def _efile(kind, epoch): return f"{kind}_e{epoch:05d}.npy"
+
+def _load_pt(path, map_location='cpu'):
+    "A checkpoint or snapshot this engine wrote, read without running any code it may hold (`weights_only=True`)"
+    try: return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else ''
+        raise RuntimeError(f"{str(path)!r} is not a file this engine wrote (it cannot be read as tensors only: {type(e).__name__}: {msg[:200]}); "
+                           "it was not loaded: delete it to start afresh") from None
+
+def _builder_spec(arch)->str:
+    "`module:function` of a builder callable, as `template.json` records it"
+    return f"{getattr(arch, '__module__', '?')}:{getattr(arch, '__qualname__', repr(arch))}"
+
+def _resolve_builder(spec:str):
+    "The builder named `module:function`, if it is a top-level function of an imported module (or of overfit_nb) shaped `(in_shape, n_classes, ...)`, else None"
+    mod, _, name = str(spec).partition(':')
+    if not name.isidentifier(): return None
+    try: m = sys.modules.get(mod) or (importlib.import_module(mod) if mod.split('.')[0] == 'overfit_nb' else None)
+    except Exception: return None
+    fn = getattr(m, name, None)
+    if not (inspect.isfunction(fn) and fn.__module__ == mod and fn.__qualname__ == name): return None
+    return fn if list(inspect.signature(fn).parameters)[:2] == ['in_shape', 'n_classes'] else None
 
 # %% ../nbs/02_engine.ipynb #c9d4948d
 @dataclass
@@ -371,7 +395,18 @@ class Dynamics:
         self.config = core.load_json(self.run_dir/'params.json')
         s = core.load_json(self.run_dir/'summary.json')
         self.epochs, self.snapshot_epochs, self.splits = s['epochs'], s['snapshot_epochs'], s['splits']
+        if 'files' not in s: raise ValueError(f"{str(self.run_dir/'summary.json')!r} records no checksums of the run's files (an older engine wrote it): train the run again")
+        self.files, self._verified = s['files'], set()
+        for rel, rec in self.files.items():   # cheap checks now (present, right size); the SHA-256 when a file is first read
+            p = self.run_dir/rel
+            if not p.is_file(): raise FileNotFoundError(f"{str(p)!r} is recorded in the run's summary but missing: the run is damaged")
+            if p.stat().st_size != rec['size']: raise ValueError(f"{str(p)!r} has {p.stat().st_size} bytes, the run recorded {rec['size']}: the file is truncated or damaged")
         self._template, self._acc = template, {}
+
+    def _file(self, rel:str)->Path:
+        "The run's file `rel`, checked against the size and SHA-256 recorded in `summary.json` (once per file)"
+        if rel not in self._verified: core.verify_file(self.run_dir, rel, self.files); self._verified.add(rel)
+        return self.run_dir/rel
 
     @classmethod
     def load(cls, run_dir, template:nn.Module|None=None)->Dynamics:
@@ -387,7 +422,7 @@ class Dynamics:
 
     def _split(self, split):
         core.check_choice('split', split, self.splits)
-        return self.run_dir/split
+        return split
 
     def _epoch(self, epoch):
         if epoch not in self.epochs: raise ValueError(f"epoch {epoch!r} was not recorded; recorded epochs: {self.epochs[:5]}{'...' if len(self.epochs) > 5 else ''}")
@@ -395,11 +430,11 @@ class Dynamics:
 
     def probs_at(self, split:str, epoch:int)->np.ndarray:
         "Memory-mapped float16 probabilities `[n_models, N, n_classes]` of `split` at `epoch`"
-        return np.load(self._split(split)/_efile('probs', self._epoch(epoch)), mmap_mode='r')
+        return np.load(self._file(f"{self._split(split)}/{_efile('probs', self._epoch(epoch))}"), mmap_mode='r')
 
     def loss_at(self, split:str, epoch:int)->np.ndarray:
         "Memory-mapped float32 per-example losses `[n_models, N]` of `split` at `epoch`"
-        return np.load(self._split(split)/_efile('loss', self._epoch(epoch)), mmap_mode='r')
+        return np.load(self._file(f"{self._split(split)}/{_efile('loss', self._epoch(epoch))}"), mmap_mode='r')
 
     def probs(self, split:str='test', epochs=None)->np.ndarray:
         "Float16 probabilities `[n_epochs_recorded, n_models, N, n_classes]` (only `epochs` if given)"
@@ -411,13 +446,11 @@ class Dynamics:
 
     def labels(self, split:str='test')->np.ndarray:
         "The labels `[N]` of `split`"
-        return np.load(self._split(split)/'labels.npy')
+        return np.load(self._file(f"{self._split(split)}/labels.npy"))
 
     def predictions_at(self, split:str, epoch:int)->np.ndarray:
         "Predicted classes `[n_models, N]` (int16) at `epoch`: the argmax of the float32 probabilities, recorded"
-        f = self._split(split)/_efile('pred', self._epoch(epoch))
-        if f.exists(): return np.load(f)
-        return np.asarray(self.probs_at(split, epoch)).argmax(-1).astype(np.int16)  # runs of engine version 1
+        return np.load(self._file(f"{self._split(split)}/{_efile('pred', self._epoch(epoch))}"))
 
     def predictions(self, split:str='test', epochs=None)->np.ndarray:
         "Predicted classes `[n_epochs_recorded, n_models, N]` (int16), as the float32 forward pass gave them"
@@ -432,7 +465,7 @@ class Dynamics:
 
     def _snap(self, epoch):
         if epoch not in self.snapshot_epochs: raise ValueError(f"no snapshot at epoch {epoch!r}; snapshots: {self.snapshot_epochs}")
-        return torch.load(self.run_dir/'snapshots'/f"e{epoch:05d}.pt", map_location='cpu', weights_only=True)
+        return _load_pt(self._file(f"snapshots/e{epoch:05d}.pt"))
 
     def snapshot(self, epoch:int)->dict:
         "Stacked parameters `{name: [n_models, ...]}` at `epoch` (0 = initialisation; the last epoch is always kept)"
@@ -446,9 +479,12 @@ class Dynamics:
         "A fresh CPU module of the run's architecture (its weights are not the run's)"
         c = self.config
         if c['arch'] in ARCHITECTURES: return build_model(c['arch'], tuple(c['in_shape']), c['n_classes'], **c['arch_kwargs'])
-        t = self._template if self._template is not None else (torch.load(self.run_dir/'template.pt', weights_only=False) if (self.run_dir/'template.pt').exists() else None)
-        if t is None: raise RuntimeError(f"architecture {c['arch']!r} is not in ARCHITECTURES and {str(self.run_dir)!r} has no template.pt: pass template= to Dynamics.load")
-        return copy.deepcopy(t).to_empty(device='cpu')
+        if self._template is not None: return copy.deepcopy(self._template).to_empty(device='cpu')
+        spec = core.load_json(self._file('template.json'))['builder'] if 'template.json' in self.files else None
+        fn = _resolve_builder(spec) if spec else None
+        if fn is None: raise RuntimeError(f"architecture {c['arch']!r} is not in ARCHITECTURES and its builder {spec!r} (template.json in {str(self.run_dir)!r}) "
+                                          "is no imported function (in_shape, n_classes, ...): import it, or pass template= to Dynamics.load")
+        return build_model(fn, tuple(c['in_shape']), c['n_classes'], **c['arch_kwargs'])
 
     def model(self, i:int, epoch:int|None=None)->nn.Module:
         "Instance `i` as an ordinary `nn.Module` in eval mode, at `epoch` (default: the last)"
@@ -457,9 +493,22 @@ class Dynamics:
         m.load_state_dict({**unstack_params(snap['params'], i), **unstack_params(snap['buffers'], i)} if snap['buffers'] else unstack_params(snap['params'], i))
         return m.eval()
 
+    def check(self)->Dynamics:
+        "Verify the SHA-256 of every recorded file now (reading a file checks it anyway); return self"
+        for rel in self.files: self._file(rel)
+        return self
+
     def __repr__(self):
         c = self.config
         return f"Dynamics({c['n_models']} x {c['arch']}, {c['n_epochs']} epochs, splits {self.splits}, at {str(self.run_dir)!r})"
+
+def _reuse(run_dir:Path, cfg:dict, reuse:bool)->Dynamics:
+    "The finished run in `run_dir`, if `reuse` and its whole config is `cfg` (the strategy aside), else a clear error"
+    if not reuse: raise FileExistsError(f"run_dir {str(run_dir)!r} holds a finished run; read it with Dynamics.load({str(run_dir)!r}), pass reuse=True, or pick another run_dir")
+    old = Dynamics.load(run_dir)
+    diff = core.config_diff(old.config, cfg, ignore=('strategy',))
+    if diff: raise ValueError(f"run_dir {str(run_dir)!r} holds a finished run with another config (stored, asked): {diff!r}; pick another run_dir")
+    return old
 
 # %% ../nbs/02_engine.ipynb #df37940c
 def train(arch,                      # name in `models.ARCHITECTURES`, or a builder `(in_shape, n_classes, **arch_kwargs) -> nn.Module`
@@ -489,19 +538,20 @@ def train(arch,                      # name in `models.ARCHITECTURES`, or a buil
           n_classes:int|None=None,   # default: `train.n_classes`, else the largest label + 1
           init_buffers:dict|None=None,# stacked buffers to start from, with `init_params` (BatchNorm statistics)
           strategy:str|None=None,    # 'vmap' or 'loop' over the instances; default `choose_strategy` (same numbers)
-          checkpoint_seconds:float=10.0 # write the resume checkpoint when this long has passed since the last (0: every epoch)
+          checkpoint_seconds:float=10.0, # write the resume checkpoint when this long has passed since the last (0: every epoch)
+          reuse:bool=False           # a finished run in `run_dir` with this very config is read back instead (else: an error)
          )->Dynamics:
     "Train `n_models` independent instances of `arch` at once and record their dynamics in `run_dir`"
     dev = core.get_device(device)
     cfg, splits = _setup(arch, train, test, n_models, n_epochs, batch_size, optimizer, lr, momentum, weight_decay, lr_step,
                          loss, seed, arch_kwargs, init, record, record_every, snapshot_epochs, init_params, n_classes, strategy, dev)
     run_dir = Path(run_dir) if run_dir is not None else core.new_run_dir('engine')
-    if core.is_complete(run_dir): raise FileExistsError(f"run_dir {str(run_dir)!r} holds a finished run; read it with Dynamics.load({str(run_dir)!r}) or pick another run_dir")
+    if core.is_complete(run_dir): return _reuse(run_dir, cfg, reuse)
     progress = (not core.in_test()) if progress is None else progress
     with core.atomic_run_dir(run_dir, cfg) as tmp, _fast_math(dev):
         template = _run(tmp, cfg, arch, arch_kwargs, splits, dev, init_params, init_buffers, callbacks, progress, eval_batch_size, checkpoint_seconds)
         (tmp/'checkpoint.pt').unlink(missing_ok=True)
-        core.save_json(tmp/'summary.json', _summary(cfg))
+        core.save_json(tmp/'summary.json', {**_summary(cfg), 'files': core.file_records(tmp)})
     return Dynamics(run_dir, template=template)
 
 def _summary(cfg):
@@ -516,10 +566,10 @@ def _run(run, cfg, arch, arch_kwargs, splits, dev, init_params, init_buffers, ca
     state = TrainState(params, buffers, template, run, 0, cfg, opt, time.monotonic())
     splits = {s: (X.to(dev), y.to(dev)) for s, (X, y) in splits.items()}
     fwd, fwd_eval = _forward_fn(template, False, cfg['strategy']), _forward_fn(template, True, cfg['strategy'])
-    _save_pt_template(run, template, cfg)
+    _save_template(run, arch, cfg)
     start = 0
     if (run/'checkpoint.pt').exists():
-        ck = torch.load(run/'checkpoint.pt', map_location=dev, weights_only=False)
+        ck = _load_pt(run/'checkpoint.pt', dev)
         with torch.no_grad():
             for k in params: params[k].copy_(ck['params'][k])
             for k in ck['buffers']: buffers[k].copy_(ck['buffers'][k])
@@ -543,11 +593,10 @@ def _run(run, cfg, arch, arch_kwargs, splits, dev, init_params, init_buffers, ca
     bar.close()
     return template
 
-def _save_pt_template(run, template, cfg):
-    "Keep a pickled template for builders that are not in the registry (skipped if it cannot be pickled)"
-    if cfg['arch'] in ARCHITECTURES or (run/'template.pt').exists(): return
-    try: _save_pt(run/'template.pt', template)
-    except Exception: pass
+def _save_template(run, arch, cfg):
+    "Record a builder that is not in the registry by name (`template.json`), never as a pickled module"
+    if cfg['arch'] in ARCHITECTURES or not callable(arch): return
+    core.save_json(run/'template.json', dict(builder=_builder_spec(arch)))
 
 def _tqdm(**kw):
     from tqdm import tqdm

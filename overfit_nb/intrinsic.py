@@ -183,8 +183,8 @@ def coarse_to_fine(measure,          # `measure(d) -> accuracy` (float, or [n_mo
 
 # %% ../nbs/09_intrinsic_dimension.ipynb #a7452cf2
 def _train_or_load(arch, train, test, run_dir, **kw):
-    "`engine.train(...)`, or the finished run already in `run_dir`"
-    return engine.Dynamics.load(run_dir) if core.is_complete(run_dir) else engine.train(arch, train, test, run_dir=run_dir, **kw)
+    "`engine.train(...)`, or the finished run already in `run_dir` if its whole config is the same (else an error)"
+    return engine.train(arch, train, test, run_dir=run_dir, reuse=True, **kw)
 
 def intrinsic_dimension(base,                  # base architecture: a name in `BASES` or `models.ARCHITECTURES`
                         train, test,           # `data.Dataset`s or (X, y) pairs

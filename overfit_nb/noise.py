@@ -242,14 +242,12 @@ def noise_experiment(train:data.Dataset,   # the clean training set
                      seed:int=0,           # seed of the corruption and of the training run
                      arch='noise_mlp',     # the engine architecture (App. A: `noise_mlp`, 10x512)
                      arch_kwargs:dict|None=None,
-                     run_dir=None,         # the engine's run directory; a finished one is read back, not retrained
+                     run_dir=None,         # the engine's run directory; a finished one with the same config is read back, not retrained
                      **train_kwargs        # the rest of `engine.train`'s arguments (n_epochs, batch_size, optimizer, lr, loss, init)
                     )->dict:
     "Fig. 2, 3 and 5 for one (kind, P): train on the corrupted set, keep the best fit, measure it on its training samples"
     noisy, mask = corrupt(train, kind, p, seed)
-    done = run_dir is not None and core.is_complete(run_dir)
-    dyn = engine.Dynamics.load(run_dir) if done else engine.train(arch, noisy, test, n_models=n_models, seed=seed, arch_kwargs=arch_kwargs,
-                                                                  run_dir=run_dir, **train_kwargs)
+    dyn = engine.train(arch, noisy, test, n_models=n_models, seed=seed, arch_kwargs=arch_kwargs, run_dir=run_dir, reuse=True, **train_kwargs)
     acc_tr, acc_te = dyn.accuracy('train')[-1], dyn.accuracy('test')[-1]
     b = best_fit(acc_tr, np.asarray(dyn.loss_at('train', dyn.epochs[-1])).mean(1))
     st = node_statistics(dyn.model(b), noisy.X, noisy.y, mask, noisy.n_classes)

@@ -41,7 +41,10 @@ def test_sweep_on_a_local_cluster_gives_one_row_per_combination(tmp_path):
     table = pd.read_csv(tmp_path/'sw'/'sweep.csv')
     assert len(table) == 4
     assert sorted(zip(table.pt, table.n_epochs)) == [(0.1, 1), (0.1, 2), (0.2, 1), (0.2, 2)]
-    assert (table.pt == table.pt).all() and (tmp_path/'sw'/'sweep.png').stat().st_size > 1000
+    assert (table.status == 'ok').all() and (tmp_path/'sw'/'sweep.png').stat().st_size > 1000
+    # each row holds its own run's result: the share of 1,000 uniform scores above pt is about 1 - pt
+    assert ((table.coverage - (1 - table.pt)).abs() < 0.05).all(), table[['pt', 'n_epochs', 'coverage']]
+    assert table.run_dir.nunique() == 4
 
 
 def test_papermill_sees_every_parameter():

@@ -1,6 +1,6 @@
 """What the 02_engine notebook cannot show: a real SIGKILL and resume, resume with Adam + BatchNorm state, determinism
 across processes, the global RNG left alone, bad input at the door, and round trips through the run directory."""
-import os, signal, subprocess, sys, textwrap
+import json, os, signal, subprocess, sys, textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -74,7 +74,7 @@ def test_resume_after_sigkill(tmp_path):
     p = subprocess.run([sys.executable, '-c', script], env={**os.environ, 'OMP_NUM_THREADS': '1'}, capture_output=True, text=True, timeout=300)
     assert p.returncode == -signal.SIGKILL, p.stderr[-2000:]
     assert not run.exists() and (core.partial_dir(run)/'checkpoint.pt').exists()
-    assert torch.load(core.partial_dir(run)/'checkpoint.pt', weights_only=False)['epoch'] == 1
+    assert torch.load(core.partial_dir(run)/'checkpoint.pt', weights_only=True)['epoch'] == 1
     kw = dict(n_models=2, n_epochs=3, batch_size=48, optimizer='sgd', lr=0.05, momentum=0.9, seed=4, snapshot_epochs=(1,))
     resumed = train('salman_cnn', TRAIN, TEST, run_dir=run, **kw)   # dropout on: the masks of epochs 2-3 must match too
     assert core.is_complete(run) and not (run/'checkpoint.pt').exists()
@@ -119,6 +119,10 @@ def test_determinism_and_seeds():
     assert not np.array_equal(a.probs('test'), c.probs('test'))
     # instances differ from each other (own init, batches, dropout), and instance i does not depend on n_models
     assert not np.array_equal(a.probs_at('test', 2)[0], a.probs_at('test', 2)[1])
+    init = a.snapshot(0)   # each instance its own initialisation, in every weight tensor (a shared init would pass the line above)
+    shared = [k for k, v in init.items() if v.ndim > 1 and torch.equal(v[0], v[1])]
+    assert not shared, f"instances 0 and 1 start from the same {shared}"
+    assert not np.array_equal(a.probs_at('test', 0)[0], a.probs_at('test', 0)[1]), "instances 0 and 1 predict the same before training"
     one = train('mlp', TRAIN, n_epochs=2, **{**MLP, 'n_models': 1})
     three = train('mlp', TRAIN, n_epochs=2, **MLP)
     torch.testing.assert_close(one.snapshot(2)['1.weight'][0], three.snapshot(2)['1.weight'][0], atol=1e-5, rtol=1e-5)
@@ -182,15 +186,16 @@ def test_layout_dtypes_and_mmap(tmp_path):
 
 
 def builder(in_shape, n_classes, hidden=16):
-    "A builder outside ARCHITECTURES (module level, so the template can be pickled)"
+    "A builder outside ARCHITECTURES (module level, so template.json can name it)"
     return nn.Sequential(nn.Flatten(), nn.Linear(int(np.prod(in_shape)), hidden), nn.Tanh(), nn.Linear(hidden, n_classes))
 
 
 def test_custom_builder_and_model_roundtrip(tmp_path):
     run = tmp_path/'runs'/'custom'
     dyn = train(builder, TRAIN, TEST, n_epochs=2, run_dir=run, arch_kwargs=dict(hidden=12), n_models=2, batch_size=32, lr=0.1)
-    assert dyn.config['arch'] == 'builder' and (run/'template.pt').exists()
-    m = Dynamics.load(run).model(1)
+    assert dyn.config['arch'] == 'builder' and not (run/'template.pt').exists()
+    assert json.loads((run/'template.json').read_text()) == dict(builder=f"{__name__}:builder")   # a name, not a pickle
+    m = Dynamics.load(run).model(1)   # rebuilt from the imported builder of that name
     assert isinstance(m[2], nn.Tanh) and not m.training
     np.testing.assert_allclose(m(TEST[0]).softmax(-1).detach().numpy(), dyn.probs_at('test', 2)[1].astype(np.float32), atol=2e-3)
 
