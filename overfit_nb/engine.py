@@ -197,6 +197,19 @@ def _conv(x, w, b):
     out = torch.bmm(cols, wt) if b is None else torch.baddbmm(b.unsqueeze(1), cols, wt)           # [M, n*H'*W', O]
     return out.view(M * n, H - k + 1, W - k + 1, -1).permute(0, 3, 1, 2)
 
+class _FromChannelsLast(torch.autograd.Function):
+    "`x.contiguous()` of a channels-last tensor whose gradient goes back channels-last (what `max_pool2d`'s fast backward needs)"
+    @staticmethod
+    def forward(ctx, x): return x.contiguous()
+    @staticmethod
+    def backward(ctx, g): return g.contiguous(memory_format=torch.channels_last)
+
+def _pool(x):
+    "2x2 max-pool of `x [M, n, C, H, W]`; a channels-last input is pooled channels-last (its fast path), then made contiguous"
+    y = F.max_pool2d(x.flatten(0, 1), 2)
+    if y.is_contiguous(memory_format=torch.channels_last) and not y.is_contiguous(): y = _FromChannelsLast.apply(y)
+    return y.view(*x.shape[:2], *y.shape[1:])
+
 def _fused_forward(template:nn.Module, p:dict, b:dict, x:torch.Tensor, shared:bool)->torch.Tensor:
     "Logits `[M, n, C]` of the M stacked instances of a `_fusable` template: one batched call per layer, whatever M"
     M = len(next(iter(p.values())))
@@ -208,7 +221,7 @@ def _fused_forward(template:nn.Module, p:dict, b:dict, x:torch.Tensor, shared:bo
         elif isinstance(m, nn.Conv2d):
             x = _conv(x, p[f'{i}.weight'], p.get(f'{i}.bias'))
             x = x.view(M, -1, *x.shape[1:])
-        elif isinstance(m, nn.MaxPool2d): x = F.max_pool2d(x.flatten(0, 1), 2).view(*x.shape[:2], x.shape[2], x.shape[3] // 2, x.shape[4] // 2)
+        elif isinstance(m, nn.MaxPool2d): x = _pool(x)
         elif isinstance(m, nn.ReLU): x = torch.relu(x)
         elif isinstance(m, nn.Flatten): x = x.reshape(*x.shape[:2], -1)
         elif isinstance(m, InstanceDropout) and m.training and m.p > 0:
