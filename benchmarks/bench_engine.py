@@ -76,52 +76,124 @@ def mlp_train_flops(n_examples, n_models, n_epochs, d=784, h=512, c=10):
     return per_example * n_examples * n_models * n_epochs
 
 
-def main(quick=False, threads=2, device='cpu'):
+def load():
+    "The 1-minute load average (the machine may be shared: read every timing with it)"
+    return round(os.getloadavg()[0], 2)
+
+
+def interleaved(cases, repeats):
+    "{name: [seconds...]}: every case run `repeats` times, the cases alternating, so that a load change hits all alike"
+    out = {k: [] for k in cases}
+    for _ in range(repeats):
+        for k, f in cases.items(): out[k].append(timed(f))
+    return out
+
+
+def ratio(t, a, b):
+    "median of a / median of b"
+    return float(np.median(t[a]) / np.median(t[b]))
+
+
+def cnn_step_flops(batch=128):
+    "FLOPs of one training step of seed 000's CNN on 28x28 inputs: conv forward + weight gradient, fc1 forward + both gradients, fc2 likewise"
+    conv, fc1, fc2 = 2 * 26 * 26 * 32 * 9, 2 * 5408 * 128, 2 * 128 * 10
+    return batch * (2 * conv + 3 * fc1 + 3 * fc2)
+
+
+def step_speed(arch, arch_kwargs, n_models, steps=4, repeats=3, batch=128):
+    "Seconds per training step, naive (one instance, `nn.Module` + SGD, `nn.Dropout`) and engine (N instances, fused), interleaved"
+    import copy
+    from overfit_nb.engine import (_forward_fn, _grad_layout, _losses, _optimizer, dropout_keys, dropout_masks, dropout_shapes,
+                                   init_model, stack_params, use_instance_dropout)
+    shape = (1, 28, 28)
+    X, y = fake_mnist(1000)
+    ms = [use_instance_dropout(init_model(arch, shape, 10, 0, i, None, arch_kwargs)) for i in range(n_models)]
+    tmpl = copy.deepcopy(ms[0]).to('meta').train()
+    params = {k: _grad_layout(v).requires_grad_(True) for k, v in stack_params(ms).items()}
+    opt, fwd = _optimizer('sgd', params, 0.05, momentum=0.9), _forward_fn(tmpl, False, 'fused')
+    shapes = dropout_shapes(tmpl, shape); keys = dropout_keys(0, range(n_models), 1, len(shapes)) if shapes else None
+    g = torch.Generator().manual_seed(0)
+    def engine_steps():
+        for s in range(steps):
+            idx = torch.randint(0, len(X), (n_models, batch), generator=g)
+            logits = fwd(params, dropout_masks(shapes, keys, s, batch) if shapes else {}, X[idx])
+            opt.zero_grad(set_to_none=True); _losses(logits, y[idx]).mean(1).sum().backward(); opt.step()
+    m = build_model(arch, shape, 10, **arch_kwargs).train(); o = torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9)
+    def naive_steps():
+        for s in range(steps):
+            idx = torch.randint(0, len(X), (batch,), generator=g)
+            o.zero_grad(); F.cross_entropy(m(X[idx]), y[idx]).backward(); o.step()
+    engine_steps(); naive_steps()
+    t = interleaved(dict(naive=naive_steps, engine=engine_steps), repeats)
+    return float(np.median(t['naive'])) / steps, float(np.median(t['engine'])) / steps / n_models  # seconds per instance-step
+
+
+def op_calls(arch, arch_kwargs, n_models, in_shape=(1, 28, 28), batch=16):
+    "Operator calls (top level: from Python and autograd) of one training step of `n_models` instances, from torch.profiler"
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests'))
+    from test_engine_speed import step_calls
+    return sum(step_calls(arch, arch_kwargs, n_models, in_shape=in_shape, n=batch, batch=batch).values())
+
+
+def main(quick=False, threads=2, device='cpu', repeats=2):
     core.set_threads(threads)
-    N, res = 20, {}
-    print(f"torch {torch.__version__}, {threads} thread(s), device {device}, N={N}, {'quick' if quick else 'full'} settings")
+    N, res = 20, dict(load_start=load())
+    print(f"torch {torch.__version__}, {threads} thread(s), device {device}, N={N}, {'quick' if quick else 'full'} settings, "
+          f"load {res['load_start']}")
+    # operator calls per step (the count must not grow with N)
+    res['op_calls_per_step'] = {a: {n: op_calls(a, kw, n) for n in (1, 10, 100)} for a, kw in (('mlp', dict(widths=(512,))), ('salman_cnn', {}))}
+    print(f"operator calls per training step (top level, batch 16): {res['op_calls_per_step']}")
+    peak = matmul_peak(device)
+    res['matmul_peak_gflops'] = peak
+    # the CNN step: GFLOP/s of one naive step and of the engine's step (per instance) beside the matmul peak
+    t_naive, t_eng = step_speed('salman_cnn', {}, N, repeats=repeats + 1)
+    fl = cnn_step_flops()
+    res['cnn_step'] = dict(naive_s=t_naive, engine_s_per_instance=t_eng, naive_gflops=fl / t_naive / 1e9,
+                           engine_gflops=fl / t_eng / 1e9, ratio=t_naive / t_eng, load=load())
+    print(f"seed-000 CNN training step, batch 128: naive {1e3 * t_naive:.1f} ms = {fl / t_naive / 1e9:.0f} GFLOP/s; engine (N={N}) "
+          f"{1e3 * t_eng:.1f} ms per instance = {fl / t_eng / 1e9:.0f} GFLOP/s -> {t_naive / t_eng:.1f}x; matmul peak {peak:.0f} GFLOP/s "
+          f"(load {res['cnn_step']['load']})")
     te = fake_mnist(1000, seed=1)
     mlp = ('mlp', dict(widths=(512,)))
     for n_train, epochs in ((1000, 3 if quick else 10), (10000, 1 if quick else 3)):
         tr = fake_mnist(n_train)
         engine(*mlp, tr, te, 2, 1, device=device)  # warm-up: imports, allocator
-        t_naive = timed(naive, *mlp, tr, te, N, epochs, device=device)
-        t_eng = timed(engine, *mlp, tr, te, N, epochs, device=device)
-        t_train = timed(engine, *mlp, tr, te, N, epochs, device=device, record=())
-        t_eval = timed(engine, *mlp, tr, te, N, epochs, device=device, record=(),
-                       callbacks=[lambda e, s: [s.forward(x) for x in (tr[0], te[0])]])
-        res[f'mlp_{n_train}'] = dict(naive_s=t_naive, engine_s=t_eng, ratio=t_naive / t_eng, engine_train_only_s=t_train,
-                                     engine_eval_no_store_s=t_eval, epochs=epochs)
-        print(f"MLP 784-512-10, N={N}, {n_train} train + 1000 test, {epochs} epoch(s): naive {t_naive:.1f} s, "
-              f"engine {t_eng:.1f} s -> {t_naive / t_eng:.1f}x")
+        cases = dict(naive=lambda: naive(*mlp, tr, te, N, epochs, device=device),
+                     engine=lambda: engine(*mlp, tr, te, N, epochs, device=device),
+                     train_only=lambda: engine(*mlp, tr, te, N, epochs, device=device, record=()),
+                     eval_no_store=lambda: engine(*mlp, tr, te, N, epochs, device=device, record=(),
+                                                  callbacks=[lambda e, s: [s.forward(x) for x in (tr[0], te[0])]]))
+        t = interleaved(cases, repeats)
+        med = {k: float(np.median(v)) for k, v in t.items()}
+        res[f'mlp_{n_train}'] = dict(times=t, ratio=ratio(t, 'naive', 'engine'), epochs=epochs, load=load())
+        print(f"MLP 784-512-10, N={N}, {n_train} train + 1000 test, {epochs} epoch(s): naive {med['naive']:.1f} s, "
+              f"engine {med['engine']:.1f} s -> {ratio(t, 'naive', 'engine'):.1f}x (medians of {repeats}, load {load()})")
         if n_train == 10000:
-            peak, gf = matmul_peak(device), mlp_train_flops(n_train, N, epochs) / t_train / 1e9
+            gf = mlp_train_flops(n_train, N, epochs) / med['train_only'] / 1e9
             res['mlp_gflops'] = dict(achieved=gf, matmul_peak=peak, fraction=gf / peak)
-            res['recording'] = dict(vs_no_eval=t_eng / t_train - 1, vs_eval_without_storing=t_eng / t_eval - 1)
-            print(f"  recording every epoch's probabilities (train + test): +{100 * (t_eng / t_train - 1):.0f}% over training "
-                  f"without any evaluation; +{100 * (t_eng / t_eval - 1):.0f}% over the same per-epoch evaluation kept in memory")
-            print(f"  MLP training throughput: {gf:.1f} GFLOP/s = {100 * gf / peak:.0f}% of a measured {peak:.1f} GFLOP/s matmul peak")
+            res['recording'] = dict(vs_no_eval=med['engine'] / med['train_only'] - 1, vs_eval_without_storing=med['engine'] / med['eval_no_store'] - 1)
+            print(f"  recording every epoch's probabilities (train + test): {100 * (med['engine'] / med['train_only'] - 1):+.0f}% over training "
+                  f"without any evaluation; {100 * (med['engine'] / med['eval_no_store'] - 1):+.0f}% over the same per-epoch evaluation kept in memory")
+            print(f"  MLP training throughput: {gf:.1f} GFLOP/s = {100 * gf / peak:.0f}% of a measured {peak:.1f} GFLOP/s matmul peak "
+                  f"(training only, every epoch's evaluation included in the time)")
     cnn_epochs = 1 if quick else 3
     tr = fake_mnist(1000)
     cnn = ('salman_cnn', {})
-    t_naive = timed(naive, *cnn, tr, te, N, cnn_epochs, device=device)
-    t = {st: timed(engine, *cnn, tr, te, N, cnn_epochs, device=device, strategy=st) for st in ('loop', 'vmap')}
-    res['cnn'] = dict(naive_s=t_naive, engine_loop_s=t['loop'], engine_vmap_s=t['vmap'], ratio=t_naive / min(t.values()), epochs=cnn_epochs)
-    print(f"seed-000 CNN, N={N}, 1000 train + 1000 test, {cnn_epochs} epoch(s): naive {t_naive:.1f} s, engine "
-          f"(loop) {t['loop']:.1f} s -> {t_naive / t['loop']:.1f}x, engine (vmap) {t['vmap']:.1f} s -> {t_naive / t['vmap']:.1f}x")
-    tr = fake_mnist(1000)
-    t_mv = timed(engine, *mlp, tr, te, N, 2, device=device, strategy='vmap')
-    t_ml = timed(engine, *mlp, tr, te, N, 2, device=device, strategy='loop')
-    res['mlp_strategy'] = dict(vmap_s=t_mv, loop_s=t_ml)
-    print(f"MLP strategies, N={N}, 1000 train, 2 epochs: vmap {t_mv:.1f} s, loop {t_ml:.1f} s")
+    t = interleaved(dict(naive=lambda: naive(*cnn, tr, te, N, cnn_epochs, device=device),
+                         fused=lambda: engine(*cnn, tr, te, N, cnn_epochs, device=device, strategy='fused'),
+                         loop=lambda: engine(*cnn, tr, te, N, cnn_epochs, device=device, strategy='loop')), repeats)
+    res['cnn'] = dict(times=t, ratio_fused=ratio(t, 'naive', 'fused'), ratio_loop=ratio(t, 'naive', 'loop'), epochs=cnn_epochs, load=load())
+    print(f"seed-000 CNN, N={N}, 1000 train + 1000 test, {cnn_epochs} epoch(s): naive {np.median(t['naive']):.1f} s, engine "
+          f"(fused) {np.median(t['fused']):.1f} s -> {res['cnn']['ratio_fused']:.1f}x, engine (loop) {np.median(t['loop']):.1f} s -> "
+          f"{res['cnn']['ratio_loop']:.1f}x (medians of {repeats}, load {load()})")
     small = ('mlp', dict(widths=(64,)))
     g = torch.Generator().manual_seed(2)
     tr8, te8 = (torch.rand(1000, 1, 8, 8, generator=g), torch.randint(0, 10, (1000,), generator=g)), (torch.rand(500, 1, 8, 8, generator=g), torch.randint(0, 10, (500,), generator=g))
-    t_naive = timed(naive, *small, tr8, te8, N, 3, device=device)
-    t_eng = timed(engine, *small, tr8, te8, N, 3, device=device)
-    res['small_mlp'] = dict(naive_s=t_naive, engine_s=t_eng, ratio=t_naive / t_eng)
-    print(f"small MLP 64-64-10 (8x8 inputs, seed 002-sized), N={N}, 1000 train + 500 test, 3 epochs: naive {t_naive:.1f} s, "
-          f"engine {t_eng:.1f} s -> {t_naive / t_eng:.1f}x")
+    t = interleaved(dict(naive=lambda: naive(*small, tr8, te8, N, 3, device=device), engine=lambda: engine(*small, tr8, te8, N, 3, device=device)), repeats + 1)
+    res['small_mlp'] = dict(times=t, ratio=ratio(t, 'naive', 'engine'), load=load())
+    print(f"small MLP 64-64-10 (8x8 inputs, seed 002-sized), N={N}, 1000 train + 500 test, 3 epochs: naive {np.median(t['naive']):.1f} s, "
+          f"engine {np.median(t['engine']):.2f} s -> {res['small_mlp']['ratio']:.1f}x (load {load()})")
     print(json.dumps(res, indent=1))
     return res
 
@@ -148,10 +220,42 @@ def gpu_main(device='cuda', threads=2, quick=False):
     return res
 
 
+def steps(repeats=3, calls_only=False):
+    "Operator calls per step; the CNN's and the MLP's training step, naive vs engine (N=20), as GFLOP/s beside the matmul peak; small MLPs' whole runs"
+    res = dict(torch=torch.__version__, threads=torch.get_num_threads(), load_start=load())
+    res['op_calls_per_step'] = {x: {n: op_calls(x, kw, n) for n in (1, 10, 100)} for x, kw in (('mlp', dict(widths=(512,))), ('salman_cnn', {}))}
+    print(f"operator calls per training step (top level, batch 16): {res['op_calls_per_step']} (load {load()})", flush=True)
+    if calls_only: return res
+    res['matmul_peak_gflops'] = [matmul_peak()]
+    for name, arch, kw, fl in (('cnn', 'salman_cnn', {}, cnn_step_flops()), ('mlp', 'mlp', dict(widths=(512,)), mlp_train_flops(128, 1, 1))):
+        tn, te_ = step_speed(arch, kw, 20, repeats=repeats)
+        res[f'{name}_step'] = dict(naive_ms=1e3 * tn, engine_ms_per_instance=1e3 * te_, naive_gflops=fl / tn / 1e9, engine_gflops=fl / te_ / 1e9,
+                                   ratio=tn / te_, load=load())
+        res['matmul_peak_gflops'].append(matmul_peak())
+        print(f"{arch} training step, batch 128: naive {1e3 * tn:.1f} ms ({fl / tn / 1e9:.0f} GFLOP/s), engine N=20 {1e3 * te_:.1f} ms per instance "
+              f"({fl / te_ / 1e9:.0f} GFLOP/s) -> {tn / te_:.1f}x; matmul peak {res['matmul_peak_gflops'][-1]:.0f} GFLOP/s; load {load()}", flush=True)
+    small = ('mlp', dict(widths=(64,)))
+    g = torch.Generator().manual_seed(2)
+    tr8, te8 = (torch.rand(1000, 1, 8, 8, generator=g), torch.randint(0, 10, (1000,), generator=g)), (torch.rand(500, 1, 8, 8, generator=g), torch.randint(0, 10, (500,), generator=g))
+    engine(*small, tr8, te8, 2, 1)
+    t = interleaved(dict(naive=lambda: naive(*small, tr8, te8, 20, 3), engine=lambda: engine(*small, tr8, te8, 20, 3)), repeats)
+    res['small_mlp'] = dict(times=t, ratio=ratio(t, 'naive', 'engine'), load=load())
+    print(f"small MLP 64-64-10 (8x8 inputs), N=20, 1000 train + 500 test, 3 epochs, recording: naive {np.median(t['naive']):.2f} s, "
+          f"engine {np.median(t['engine']):.2f} s -> {res['small_mlp']['ratio']:.1f}x; load {load()}", flush=True)
+    print(json.dumps(res, indent=1))
+    return res
+
+
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--quick', action='store_true', help='fewer epochs (a few minutes on 2 CPU cores)')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--device', default='cpu')
+    ap.add_argument('--repeats', type=int, default=2, help='interleaved repeats of every whole-run case (medians reported)')
+    ap.add_argument('--only', choices=['calls', 'steps'], help='only the operator counts, or those and the step-level measurements (minutes)')
     a = ap.parse_args()
-    gpu_main(a.device, a.threads, a.quick) if a.device != 'cpu' else main(a.quick, a.threads, a.device)
+    if a.only:
+        core.set_threads(a.threads)
+        steps(a.repeats + 1, calls_only=a.only == 'calls')
+    else:
+        gpu_main(a.device, a.threads, a.quick) if a.device != 'cpu' else main(a.quick, a.threads, a.device, a.repeats)

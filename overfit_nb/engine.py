@@ -17,7 +17,7 @@ from .models import ARCHITECTURES, INITS, build_model, init_weights
 
 # %% auto #0
 __all__ = ['LOSSES', 'STRATEGIES', 'OPTIMIZERS', 'ENGINE_VERSION', 'stack_params', 'stack_buffers', 'unstack_params',
-           'init_model', 'choose_strategy', 'InstanceDropout', 'use_instance_dropout', 'dropout_shapes',
+           'init_model', 'choose_strategy', 'InstanceDropout', 'use_instance_dropout', 'dropout_shapes', 'dropout_keys',
            'dropout_masks', 'evaluate', 'grad_norm', 'lr_at', 'TrainState', 'batch_order', 'Dynamics', 'train',
            'train_alone']
 
@@ -58,10 +58,14 @@ def init_model(arch,                 # name in `ARCHITECTURES` or a builder call
 # %% ../nbs/02_engine.ipynb #a67dbd5e
 LOSSES = ('ce', 'mse')
 
-STRATEGIES = ('vmap', 'loop')
+STRATEGIES = ('fused', 'vmap', 'loop')
 
 def _forward_fn(template:nn.Module, shared_inputs:bool=False, strategy:str='vmap'):
-    "`f(params, buffers, X) -> logits [n_models, n, n_classes]`, vmapped (or looped) over the instances"
+    "`f(params, buffers, X) -> logits [n_models, n, n_classes]`: fused, vmapped or looped over the instances"
+    if strategy == 'fused':
+        if _fusable(template): return lambda p, b, x: _fused_forward(template, p, b, x, shared_inputs)
+        # an architecture the fused path does not cover (a run whose strategy was chosen for another net): the unfused rule
+        return lambda p, b, x: _forward_fn(template, shared_inputs, _unfused_strategy(template, next(iter(p.values())).device))(p, b, x)
     if strategy == 'loop':
         def f(p, b, x):
             return torch.stack([functional_call(template, ({k: v[i] for k, v in p.items()}, {k: v[i] for k, v in b.items()}),
@@ -70,10 +74,13 @@ def _forward_fn(template:nn.Module, shared_inputs:bool=False, strategy:str='vmap
     f = lambda p, b, x: functional_call(template, (p, b), (x,))
     return vmap(f, in_dims=(0, 0, None if shared_inputs else 0), randomness='different')
 
-def choose_strategy(template:nn.Module, device)->str:
-    "'loop' for convolutional nets on the CPU (faster there: see `benchmarks/`), else 'vmap'"
+def _unfused_strategy(template:nn.Module, device)->str:
     conv = any(isinstance(m, nn.Conv2d) for m in template.modules()) or any(p.ndim == 4 for p in template.parameters())
     return 'loop' if torch.device(device).type == 'cpu' and conv else 'vmap'
+
+def choose_strategy(template:nn.Module, device)->str:
+    "'fused' for plain `nn.Sequential` nets of linear, conv, max-pool, ReLU and dropout layers; else 'loop' for conv nets on the CPU, else 'vmap'"
+    return 'fused' if _fusable(template) else _unfused_strategy(template, device)
 
 def _losses(logits, y, loss:str='ce'):
     "Per-example loss `[n_models, n]` of `logits [n_models, n, C]` against labels `y` ([n] or [n_models, n])"
@@ -119,16 +126,110 @@ def dropout_shapes(module:nn.Module, # a module after `use_instance_dropout` (an
         module.train(was)
     return list(found.values())
 
-def dropout_masks(shapes:list,      # from `dropout_shapes`
-                  generators:list,  # one `torch.Generator` per instance, on `device`
-                  batch:int,        # examples in the step
-                  device='cpu'
-                 )->dict:           # {'<layer>.mask': [len(generators), batch, *shape]}
-    "One step's dropout masks for every instance, each drawn from its own generator, layer by layer in call order"
-    def one(g, p, shape):
-        u = torch.rand((batch, *shape), generator=g, device=device)
-        return (u >= p).float() / (1 - p) if p < 1 else torch.zeros_like(u)
-    return {f"{name}.mask": torch.stack([one(g, p, shape) for g in generators]) for name, p, shape in shapes}
+def _s32(c:int)->int: return c - (1 << 32) if c >= 1 << 31 else c
+def _s64(c:int)->int: return c - (1 << 64) if c >= 1 << 63 else c
+_GAMMA, _MIX1, _MIX2 = _s64(0x9E3779B97F4A7C15), _s64(0xBF58476D1CE4E5B9), _s64(0x94D049BB133111EB)  # splitmix64
+_GOLD32, _FMIX1, _FMIX2 = _s32(0x9E3779B9), _s32(0x85EBCA6B), _s32(0xC2B2AE35)                  # murmur3's fmix32
+
+def _splitmix64(z:torch.Tensor)->torch.Tensor:
+    "splitmix64's output function on an int64 tensor (wrapping arithmetic, logical shifts)"
+    z = z ^ ((z >> 30) & ((1 << 34) - 1)); z = z * _MIX1
+    z = z ^ ((z >> 27) & ((1 << 37) - 1)); z = z * _MIX2
+    return z ^ ((z >> 31) & ((1 << 33) - 1))
+
+def dropout_keys(seed:int,       # the run's seed
+                 instances,      # instance indices (a list or a tensor): their keys never depend on the others
+                 epoch:int,
+                 n_layers:int,   # dropout layers of the architecture
+                 device='cpu'
+                )->torch.Tensor: # int64 [len(instances), n_layers]
+    "Every instance's 64-bit key of each dropout layer for `epoch`: splitmix64 of (seed, epoch) and (instance, layer)"
+    base = core.derive_seed(seed, 'dropout', epoch)
+    i = torch.as_tensor(instances, dtype=torch.int64, device=device).view(-1, 1)
+    return _splitmix64(base + (i * 4096 + torch.arange(n_layers, device=device)) * _GAMMA)
+
+def _lanes(keys:torch.Tensor, step:int, n:int)->torch.Tensor:
+    "`n` uniform int16 lanes per row of `keys [M]` for step `step`: a counter-based hash, the same on every device"
+    k = _splitmix64(keys + _s64(((step + 1) * _GAMMA) % (1 << 64))).view(-1, 1)  # this step's key, per instance
+    k1, k2 = k.view(torch.int32).view(-1, 2).unbind(1)               # its low and high 32 bits (little-endian)
+    h = torch.arange((n + 1) // 2, dtype=torch.int32, device=keys.device).mul_(_GOLD32) + k1.view(-1, 1)
+    t = torch.empty_like(h)
+    torch.bitwise_right_shift(h, 16, out=t); h ^= t.bitwise_and_(0xFFFF); h *= _FMIX1; h ^= k2.view(-1, 1)
+    torch.bitwise_right_shift(h, 13, out=t); h ^= t.bitwise_and_((1 << 19) - 1); h *= _FMIX2
+    torch.bitwise_right_shift(h, 16, out=t); h ^= t.bitwise_and_(0xFFFF)
+    return h.view(torch.int16)[:, :n]
+
+def dropout_masks(shapes:list,        # from `dropout_shapes`
+                  keys:torch.Tensor,  # from `dropout_keys` [n_instances, len(shapes)]
+                  step:int,           # the step's index in its epoch (from 0)
+                  batch:int,          # examples in the step
+                 )->dict:             # {'<layer>.mask': [n_instances, batch, *shape]} on `keys`' device
+    "One step's dropout masks of every instance, all instances in one call per layer: unit kept iff its hash lane >= a threshold set by p"
+    if keys.ndim != 2 or keys.shape[1] != len(shapes): raise ValueError(f"keys must have shape (n_instances, {len(shapes)}) for {len(shapes)} dropout layers, got {tuple(keys.shape)!r}")
+    out = {}
+    for l, (name, p, shape) in enumerate(shapes):
+        n = batch * math.prod(shape)
+        if p >= 1: out[f"{name}.mask"] = torch.zeros((len(keys), batch, *shape), device=keys.device); continue
+        keep = _lanes(keys[:, l], step, n) >= round(p * 65536) - 32768  # P(keep) = 1 - p to 2^-16
+        out[f"{name}.mask"] = keep.view(torch.uint8).view(len(keys), batch, *shape).float().mul_(1 / (1 - p))  # via uint8: bool->float is slow on CPU
+    return out
+
+# %% ../nbs/02_engine.ipynb #f05ed002
+_FUSABLE = (nn.Flatten, nn.Linear, nn.ReLU, nn.Identity, nn.Conv2d, nn.MaxPool2d, nn.Dropout, InstanceDropout)
+
+def _fusable(template:nn.Module # a module (any device, `meta` included)
+            )->bool:
+    "Whether `template` is a plain `nn.Sequential` of layers `_fused_forward` computes directly (MLPs, seed 000's nets)"
+    if type(template) is not nn.Sequential: return False
+    for m in template:
+        if type(m) not in _FUSABLE: return False
+        if isinstance(m, nn.Flatten) and (m.start_dim, m.end_dim) != (1, -1): return False
+        if isinstance(m, nn.Conv2d) and (m.stride, m.padding, m.dilation, m.groups, m.padding_mode) != ((1, 1), (0, 0), (1, 1), 1, 'zeros'): return False
+        if isinstance(m, nn.MaxPool2d) and not (m.kernel_size in (2, (2, 2)) and m.stride in (2, (2, 2)) and m.padding in (0, (0, 0))
+                                                  and m.dilation in (1, (1, 1)) and not m.ceil_mode and not m.return_indices): return False
+    return True
+
+def _conv(x, w, b):
+    "N convolutions at once: `x [M, n, C, H, W]`, `w [M, O, C, k, k]` -> `[M*n, O, H', W']` channels-last (im2col + one batched GEMM)"
+    M, n, C, H, W = x.shape; k = w.shape[-1]
+    cols = x.unfold(3, k, 1).unfold(4, k, 1).permute(0, 1, 3, 4, 2, 5, 6).reshape(M, -1, C * k * k)  # [M, n*H'*W', C*k*k]
+    wt = w.reshape(M, w.shape[1], -1).transpose(1, 2)
+    out = torch.bmm(cols, wt) if b is None else torch.baddbmm(b.unsqueeze(1), cols, wt)           # [M, n*H'*W', O]
+    return out.view(M * n, H - k + 1, W - k + 1, -1).permute(0, 3, 1, 2)
+
+class _FromChannelsLast(torch.autograd.Function):
+    "`x.contiguous()` of a channels-last tensor whose gradient goes back channels-last (what `max_pool2d`'s fast backward needs)"
+    @staticmethod
+    def forward(ctx, x): return x.contiguous()
+    @staticmethod
+    def backward(ctx, g): return g.contiguous(memory_format=torch.channels_last)
+
+def _pool(x):
+    "2x2 max-pool of `x [M, n, C, H, W]`; a channels-last input is pooled channels-last (its fast path), then made contiguous"
+    y = F.max_pool2d(x.flatten(0, 1), 2)
+    if y.is_contiguous(memory_format=torch.channels_last) and not y.is_contiguous(): y = _FromChannelsLast.apply(y)
+    return y.view(*x.shape[:2], *y.shape[1:])
+
+def _fused_forward(template:nn.Module, p:dict, b:dict, x:torch.Tensor, shared:bool)->torch.Tensor:
+    "Logits `[M, n, C]` of the M stacked instances of a `_fusable` template: one batched call per layer, whatever M"
+    M = len(next(iter(p.values())))
+    x = x.expand(M, *x.shape) if shared else x
+    for i, m in enumerate(template):
+        if isinstance(m, nn.Linear):
+            w, bias = p[f'{i}.weight'].transpose(1, 2), p.get(f'{i}.bias')
+            x = torch.bmm(x, w) if bias is None else torch.baddbmm(bias.unsqueeze(1), x, w)
+        elif isinstance(m, nn.Conv2d):
+            x = _conv(x, p[f'{i}.weight'], p.get(f'{i}.bias'))
+            x = x.view(M, -1, *x.shape[1:])
+        elif isinstance(m, nn.MaxPool2d): x = _pool(x)
+        elif isinstance(m, nn.ReLU): x = torch.relu(x)
+        elif isinstance(m, nn.Flatten): x = x.reshape(*x.shape[:2], -1)
+        elif isinstance(m, InstanceDropout) and m.training and m.p > 0:
+            mask = b.get(f'{i}.mask')
+            if mask is None: raise RuntimeError(f"dropout layer {i} has no mask: the fused strategy needs `dropout_masks`")
+            x = x.contiguous() * mask
+        elif isinstance(m, nn.Dropout) and m.training and m.p > 0: raise RuntimeError(f"layer {i} is a plain nn.Dropout: call `use_instance_dropout` first")
+    return x
 
 # %% ../nbs/02_engine.ipynb #5643b7ba
 def _template(arch_or_template, in_shape, n_classes, arch_kwargs=None):
@@ -216,11 +317,12 @@ def _as_xy(data, name:str):
 OPTIMIZERS = ('sgd', 'adam', 'adadelta')
 
 def _optimizer(name:str, params:dict, lr:float, momentum:float=0.0, weight_decay:float=0.0)->torch.optim.Optimizer:
-    "A `torch.optim` optimizer on the stacked parameters: N independent elementwise optimizers"
+    "A `torch.optim` optimizer on the stacked parameters: N independent elementwise optimizers (fused kernels on CPU and CUDA)"
     ps = list(params.values())
-    if name == 'sgd': return torch.optim.SGD(ps, lr=lr, momentum=momentum, weight_decay=weight_decay)
-    if name == 'adam': return torch.optim.Adam(ps, lr=lr, weight_decay=weight_decay)
-    return torch.optim.Adadelta(ps, lr=lr, rho=0.95, eps=1e-7, weight_decay=weight_decay)
+    fused = {'fused': True} if all(p.device.type in ('cpu', 'cuda') and p.dtype == torch.float32 for p in ps) else {}
+    if name == 'sgd': return torch.optim.SGD(ps, lr=lr, momentum=momentum, weight_decay=weight_decay, **fused)
+    if name == 'adam': return torch.optim.Adam(ps, lr=lr, weight_decay=weight_decay, **fused)
+    return torch.optim.Adadelta(ps, lr=lr, rho=0.95, eps=1e-7, weight_decay=weight_decay)  # no fused Adadelta in torch
 
 def lr_at(epoch:int, lr:float, lr_step=None)->float:
     "The learning rate of `epoch` (from 1) under the step decay `lr_step=(every, divide_by)`"
@@ -278,22 +380,22 @@ def batch_order(seed:int, n_models:int, n:int, epoch:int, device='cpu')->torch.T
     "Every instance's own permutation of `range(n)` for `epoch`, from `make_generator(seed, 'batches', i, epoch)`"
     return torch.stack([torch.randperm(n, generator=core.make_generator(seed, 'batches', i, epoch)) for i in range(n_models)]).to(device)
 
-def _train_epoch(fwd, params, buffers, opt, X, y, perm, batch_size, loss, track:bool=False, drop_shapes=(), drop_gens=())->float:
-    "One epoch of mini-batch steps for all instances (dropout masks from `drop_gens`); the running training accuracy if `track`"
-    correct = torch.zeros((), device=X.device)
-    for s in range(0, perm.shape[1], batch_size):
+def _train_epoch(fwd, params, buffers, opt, X, y, perm, batch_size, loss, track:bool=False, drop_shapes=(), drop_keys=None)->float:
+    "One epoch of mini-batch steps for all instances (dropout masks from `drop_keys`); the running training accuracy if `track`"
+    correct = torch.zeros((), device=X.device, dtype=torch.int64)
+    for step, s in enumerate(range(0, perm.shape[1], batch_size)):
         idx = perm[:, s:s + batch_size]
         yb = y[idx]
-        b = {**buffers, **dropout_masks(drop_shapes, drop_gens, idx.shape[1], X.device)} if drop_shapes else buffers
+        b = {**buffers, **dropout_masks(drop_shapes, drop_keys, step, idx.shape[1])} if drop_shapes else buffers
         logits = fwd(params, b, X[idx])
         opt.zero_grad(set_to_none=True)
         _losses(logits, yb, loss).mean(1).sum().backward()
         opt.step()
         if track: correct += (logits.detach().argmax(-1) == yb).sum()
-    return correct.item() / perm.numel() if track else float('nan')
+    return correct.item() / perm.numel() if track else float('nan')  # the only host synchronisation: at the epoch's end
 
 # %% ../nbs/02_engine.ipynb #c7880a24
-ENGINE_VERSION = 2  # 2: predictions recorded (`pred_e*.npy`), dropout masks per instance
+ENGINE_VERSION = 3  # 2: predictions recorded (`pred_e*.npy`), dropout masks per instance; 3: counter-based dropout masks (the same on every device), fused strategy, fused optimizers
 
 def _setup(arch, train, test, n_models, n_epochs, batch_size, optimizer, lr, momentum, weight_decay, lr_step, loss,
            seed, arch_kwargs, init, record, record_every, snapshot_epochs, init_params, n_classes, strategy=None, device='cpu'):
@@ -537,7 +639,7 @@ def train(arch,                      # name in `models.ARCHITECTURES`, or a buil
           eval_batch_size:int=4096,  # (instance, example) pairs per evaluation chunk
           n_classes:int|None=None,   # default: `train.n_classes`, else the largest label + 1
           init_buffers:dict|None=None,# stacked buffers to start from, with `init_params` (BatchNorm statistics)
-          strategy:str|None=None,    # 'vmap' or 'loop' over the instances; default `choose_strategy` (same numbers)
+          strategy:str|None=None,    # 'fused', 'vmap' or 'loop' over the instances; default `choose_strategy` (same numbers)
           checkpoint_seconds:float=10.0, # write the resume checkpoint when this long has passed since the last (0: every epoch)
           reuse:bool=False           # a finished run in `run_dir` with this very config is read back instead (else: an error)
          )->Dynamics:
@@ -585,8 +687,8 @@ def _run(run, cfg, arch, arch_kwargs, splits, dev, init_params, init_buffers, ca
         with torch.random.fork_rng(devices=[dev.index if dev.index is not None else torch.cuda.current_device()] if dev.type == 'cuda' else []):
             torch.manual_seed(core.derive_seed(cfg['seed'], 'dropout', epoch))
             template.train()
-            gens = [core.make_generator(cfg['seed'], 'dropout', i, epoch, device=dev) for i in range(cfg['n_models'])] if drop_shapes else ()
-            acc = _train_epoch(fwd, params, buffers, opt, X, y, perm, cfg['batch_size'], cfg['loss'], progress, drop_shapes, gens)
+            keys = dropout_keys(cfg['seed'], range(cfg['n_models']), epoch, len(drop_shapes), dev) if drop_shapes else None
+            acc = _train_epoch(fwd, params, buffers, opt, X, y, perm, cfg['batch_size'], cfg['loss'], progress, drop_shapes, keys)
         state.epoch = epoch
         _end_epoch(epoch, state, splits, fwd_eval, cfg, eval_batch_size, callbacks, checkpoint_seconds)
         bar.update(1); bar.set_postfix(train_acc=f"{acc:.3f}")
@@ -618,9 +720,9 @@ def train_alone(arch, X, y,               # architecture, inputs [N, C, H, W] an
     for e in range(1, n_epochs + 1):
         for g in o.param_groups: g['lr'] = lr_at(e, lr, lr_step)
         perm = torch.randperm(len(X), generator=core.make_generator(seed, 'batches', i, e)).to(device)
-        gen = core.make_generator(seed, 'dropout', i, e, device=device)
-        for s in range(0, len(X), batch_size):
+        keys = dropout_keys(seed, [i], e, len(shapes), device)
+        for step, s in enumerate(range(0, len(X), batch_size)):
             b = perm[s:s + batch_size]
-            for name, mask in dropout_masks(shapes, [gen], len(b), device).items(): m.get_submodule(name[:-len('.mask')]).mask = mask[0]
+            for name, mask in dropout_masks(shapes, keys, step, len(b)).items(): m.get_submodule(name[:-len('.mask')]).mask = mask[0]
             o.zero_grad(); F.cross_entropy(m(X[b]), y[b]).backward(); o.step()
     return m

@@ -182,7 +182,7 @@ def test_layout_dtypes_and_mmap(tmp_path):
     np.testing.assert_allclose(dyn.accuracy('test'), (dyn.predictions('test') == dyn.labels('test')).mean(-1))
     again = Dynamics.load(run)
     assert again.config == dyn.config and again.config['train']['n'] == 240
-    assert again.config['strategy'] == 'vmap'
+    assert again.config['strategy'] == 'fused'
 
 
 def builder(in_shape, n_classes, hidden=16):
