@@ -154,7 +154,7 @@ def worked_examples(preds,              # [n_epochs, n_models, n_samples] predic
     return dict(a=a, b=b, c=pick(~agree, -flips + score / 2))
 
 # %% ../nbs/03_consensus.ipynb #6d5e5321
-ARCHS = ('salman_cnn', 'salman_mlp', 'salman_cnn_wide')  # seed 000 §IV-A's three architectures, as the engine builds them
+ARCHS = ('salman_cnn', 'salman_mlp', 'mlp')  # seed 000 §IV-A's three architectures (the paper describes only the first), as the engine builds them
 
 def dropout_kwargs(arch:str,        # one of `ARCHS`
                    p:float|None     # drop probability for every dropout layer; None: the architecture's own
@@ -164,7 +164,7 @@ def dropout_kwargs(arch:str,        # one of `ARCHS`
     if p is None: return {}
     p = check_fraction('p', p)
     if p == 1: raise ValueError(f"p must be < 1 (a layer that drops every unit passes nothing), got {p!r}")
-    return dict(dropout=p) if arch == 'salman_mlp' else dict(dropout1=p, dropout2=p)
+    return dict(dropout=p) if arch in ('salman_mlp', 'mlp') else dict(dropout1=p, dropout2=p)
 
 # %% ../nbs/03_consensus.ipynb #29e6f64a
 def evaluation_set(name:str='mnist',     # a data set of `data.DATASETS`
