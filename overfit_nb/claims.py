@@ -122,7 +122,7 @@ def exceeds(margin:float=0.0,           # how much better ours must be
         lo, hi = interval if interval is not None else (ours, ours)
         blo, bhi = baseline_interval if baseline_interval is not None else (baseline, baseline)
         worst, best_base = (lo, bhi) if s > 0 else (hi, blo)
-        says = f"ours {_with_interval(ours, interval)} vs baseline {_with_interval(baseline, baseline_interval)}"
+        says = f"ours {_with_interval(ours, interval)} vs baseline " + (fmt(baseline) if baseline_interval is None else _with_interval(baseline, baseline_interval))
         if s * (ours - baseline) <= margin: return 'not reproduced', says + f": not better by more than {fmt(margin)}", ours
         if interval is None: return 'partly', says + ": better, but a single run has no interval", ours
         if s * (worst - best_base) > margin: return 'reproduced', says + ": better beyond the intervals", ours
