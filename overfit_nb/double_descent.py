@@ -12,7 +12,7 @@ from . import core, data, engine
 
 # %% auto #0
 __all__ = ['LOSSES', 'n_params', 'interpolation_threshold', 'threshold_units', 'check_widths', 'grow_hidden', 'check_settings',
-           'sweep_widths', 'squared_risk', 'risk_curve', 'peak_prominence']
+           'setting_name', 'sweep_widths', 'squared_risk', 'risk_curve', 'peak_prominence']
 
 # %% ../nbs/07_double_descent.ipynb #b30e1f3c
 def n_params(units, # hidden units (an int or an array of them)
@@ -72,17 +72,23 @@ def grow_hidden(params:dict, # stacked parameters {name: [n_models, ...]} of a t
 # %% ../nbs/07_double_descent.ipynb #b4e4ff23
 LOSSES = ('mse', 'ce')
 
-def check_settings(settings # sequence of (loss, reuse, label_noise) triples
-                  )->list:  # [(loss, reuse, label_noise)] validated
-    "Validate sweep settings `(loss in LOSSES, reuse: bool, label_noise in [0, 1])`, naming the bad value"
+def check_settings(settings # sequence of [loss, reuse, label_noise, optimizer, lr, momentum]
+                  )->list:  # [(loss, reuse, label_noise, optimizer, lr, momentum)] validated
+    "Validate sweep settings `(loss in LOSSES, reuse: bool, label_noise in [0, 1], optimizer, lr > 0, momentum in [0, 1])`, naming the bad value"
     out = []
     for st in settings:
-        if len(st) != 3: raise ValueError(f"each setting must be (loss, reuse, label_noise), got {st!r}")
-        loss, reuse, noise = st
+        if len(st) != 6: raise ValueError(f"each setting must be (loss, reuse, label_noise, optimizer, lr, momentum), got {st!r}")
+        loss, reuse, noise, opt, lr, mom = st
         core.check_choice('loss', loss, LOSSES)
         if not isinstance(reuse, (bool, np.bool_)): raise TypeError(f"reuse must be True or False, got {reuse!r}")
-        out.append((loss, bool(reuse), core.check_fraction('label_noise', noise)))
+        core.check_choice('optimizer', opt, engine.OPTIMIZERS)
+        if not (isinstance(lr, (int, float)) and lr > 0): raise ValueError(f"lr must be a number > 0, got {lr!r}")
+        out.append((loss, bool(reuse), core.check_fraction('label_noise', noise), opt, float(lr), core.check_fraction('momentum', mom)))
     return out
+
+def setting_name(loss, reuse, noise, opt, lr, mom)->str:
+    "A short name of a setting, e.g. 'mse_reuse_noise0_sgd0.01m0.95'"
+    return f"{loss}_{'reuse' if reuse else 'random'}_noise{noise:g}_{opt}{lr:g}" + (f"m{mom:g}" if mom else '')
 
 # %% ../nbs/07_double_descent.ipynb #8d592c51
 def sweep_widths(widths,            # strictly increasing hidden-unit counts

@@ -14,7 +14,7 @@ from . import core, engine, models
 
 # %% auto #0
 __all__ = ['PROJECTIONS', 'BASES', 'flatten_params', 'unflatten_params', 'dense_projection', 'sparse_projection', 'SubspaceNet',
-           'lenet5', 'subspace_net', 'd_int90', 'coarse_to_fine', 'intrinsic_dimension']
+           'lenet5', 'subspace_net', 'd_int90', 'coarse_to_fine', 'intrinsic_dimension', 'd_int90_per_instance']
 
 # %% ../nbs/09_intrinsic_dimension.ipynb #c6e66de5
 def flatten_params(module:nn.Module # any network
@@ -189,7 +189,8 @@ def _train_or_load(arch, train, test, run_dir, **kw):
 def intrinsic_dimension(base,                  # base architecture: a name in `BASES` or `models.ARCHITECTURES`
                         train, test,           # `data.Dataset`s or (X, y) pairs
                         *, coarse,             # coarse grid of d
-                        n_epochs:int,
+                        n_epochs:int,          # epochs of every subspace network
+                        base_epochs:int|None=None, # epochs of the full network (default `n_epochs`)
                         n_models:int=1,        # instances (θ₀, P draws) per d
                         projection:str='sparse',
                         base_kwargs:dict|None=None,
@@ -202,18 +203,32 @@ def intrinsic_dimension(base,                  # base architecture: a name in `B
                         lr:float,              # learning rate of the full network
                         subspace_lr:float|None=None, # learning rate of the subspace networks (default `lr`)
                         **train_kwargs         # optimizer, batch_size, lr_step, ... for every run
-                       )->dict:                # full [n_models], acc {d: [n_models]}, d_int90, D, target
+                       )->dict:                # full [n_models], acc {d: [n_models]}, d_int90, D, target, and the learning curves
     "Li et al. 2018's intrinsic dimension of `base` on `train`: full-network accuracy, subspace sweep, `d_int90`"
     core.check_fraction('frac', frac)
+    base_epochs = core.check_int('base_epochs', n_epochs if base_epochs is None else base_epochs)
     run_dir = Path(run_dir) if run_dir is not None else core.new_run_dir('intrinsic')
-    kw = dict(n_models=n_models, n_epochs=n_epochs, seed=seed, record=('test',), record_every=n_epochs, **train_kwargs)
-    dyn = _train_or_load(BASES.get(base, base), train, test, run_dir/'full', arch_kwargs=base_kwargs, init=base_init, lr=lr, **kw)
+    kw = dict(n_models=n_models, seed=seed, record=('test',), **train_kwargs)
+    dyn = _train_or_load(BASES.get(base, base), train, test, run_dir/'full', arch_kwargs=base_kwargs, init=base_init, lr=lr,
+                         n_epochs=base_epochs, record_every=max(1, base_epochs // 10), **kw)
     full, D = dyn.accuracy('test')[-1], sum(v[0].numel() for v in dyn.snapshot(0).values())
     ak = dict(base=base, projection=projection, base_kwargs=base_kwargs, base_init=base_init, seed=seed, max_dense_bytes=max_dense_bytes)
     tmpl = engine.init_model(BASES.get(base, base), tuple(dyn.config['in_shape']), dyn.config['n_classes'], arch_kwargs=base_kwargs)
     kw.setdefault('strategy', engine.choose_strategy(tmpl, core.get_device(kw.get('device'))))  # the base's (conv: loop on CPU)
-    measure = lambda d: _train_or_load(subspace_net, train, test, run_dir/f"d{d:07d}", arch_kwargs=dict(ak, d=d),
-                                       lr=subspace_lr or lr, **kw).accuracy('test')[-1]
+    curves = {}
+    def measure(d):
+        sub = _train_or_load(subspace_net, train, test, run_dir/f"d{d:07d}", arch_kwargs=dict(ak, d=d), lr=subspace_lr or lr,
+                             n_epochs=n_epochs, record_every=max(1, n_epochs // 2), **kw)
+        curves[d] = (sub.epochs, sub.accuracy('test'))
+        return sub.accuracy('test')[-1]
     acc = coarse_to_fine(measure, coarse, frac * float(full.mean()), n_fine)
     return dict(full=full, acc=acc, d_int90=d_int90(list(acc), list(acc.values()), float(full.mean()), frac), D=D,
-                target=frac * float(full.mean()), projection=projection)
+                target=frac * float(full.mean()), projection=projection,
+                full_curve=(dyn.epochs, dyn.accuracy('test')), sub_curves=dict(sorted(curves.items())))
+
+def d_int90_per_instance(acc:dict,        # {d: [n_models] test accuracy} from `intrinsic_dimension`
+                         target:float     # the accuracy to reach (frac x the full networks' mean)
+                        )->np.ndarray:    # [n_models] each instance's smallest d reaching `target` (nan where none does)
+    "Li et al.'s d_int90 read off each instance's own sweep, for an interval over instances"
+    ds = sorted(acc); a = np.array([np.asarray(acc[d], dtype=float).reshape(-1) for d in ds])
+    return np.array([next((float(d) for d, v in zip(ds, a[:, i]) if v >= target), float('nan')) for i in range(a.shape[1])])
