@@ -13,7 +13,7 @@ from . import core
 
 # %% auto #0
 __all__ = ['PAPER_CLAIMS', 'weight_norm', 'distance_from_init', 'matched_epochs', 'probe_set', 'masked_accuracy',
-           'steps_to_reach', 'separation', 'is_extreme', 'claims_row', 'skipped_row', 'claims_table']
+           'steps_to_reach', 'steps_until', 'separation', 'is_extreme', 'claims_row', 'skipped_row', 'claims_table']
 
 # %% ../nbs/05_extreme_overfitting.ipynb #63f4e6ea
 def _check_stacked(name:str, params)->int:
@@ -89,6 +89,41 @@ def steps_to_reach(curve,          # [n_recorded, n_models], e.g. test accuracy 
         raise ValueError(f"curve must be [n_recorded, n_models] with n_recorded = len(steps) = {len(steps)}, got shape {curve.shape}")
     hit = curve >= level if above else curve <= level
     return np.where(hit.any(0), steps[hit.argmax(0)], np.nan)
+
+# %% ../nbs/05_extreme_overfitting.ipynb #c1a1b011
+def steps_until(arch,                 # name in `models.ARCHITECTURES`
+                train,                # `data.Dataset` trained on, e.g. the corrupted set of Algorithm 1
+                test,                 # `data.Dataset` whose accuracy is watched
+                level:float,          # an instance stops once its test accuracy is <= `level`
+                *, n_models:int,      # instances, trained one after the other
+                max_steps:int,        # the longest run, in mini-batch steps
+                every:int,            # steps between two test evaluations (the resolution)
+                lr:float=1e-3, batch_size:int=128, seed:int=0, init='xavier_uniform', arch_kwargs:dict|None=None
+               )->tuple:              # (steps [n_models], NaN where never; {instance: array [(step, test accuracy)]})
+    "Adam steps until each instance's accuracy on `test` has fallen to `level`, checked every `every` mini-batch steps"
+    for k, v in dict(n_models=n_models, max_steps=max_steps, every=every, batch_size=batch_size).items(): core.check_int(k, v)
+    X, y, Xt, yt = train.X, train.y, test.X, test.y
+    out, curves = np.full(n_models, np.nan), {}
+    for i in range(n_models):
+        m = engine.init_model(arch, tuple(X.shape[1:]), len(train.classes), seed, i, init, arch_kwargs)
+        opt = torch.optim.Adam(m.parameters(), lr=lr)
+        def acc():
+            m.eval()
+            with torch.no_grad(): a = float((m(Xt).argmax(-1) == yt).float().mean())
+            m.train(); return a
+        s, e, hist = 0, 0, [(0, acc())]
+        while hist[-1][1] > level and s < max_steps:
+            e += 1
+            perm = torch.randperm(len(X), generator=core.make_generator(seed, 'batches', i, e))
+            for b in range(0, len(X), batch_size):
+                idx = perm[b:b + batch_size]
+                opt.zero_grad(); torch.nn.functional.cross_entropy(m(X[idx]), y[idx]).backward(); opt.step(); s += 1
+                if s % every == 0 or s >= max_steps:
+                    hist.append((s, acc()))
+                    if hist[-1][1] <= level or s >= max_steps: break
+        if hist[-1][1] <= level: out[i] = hist[-1][0]
+        curves[i] = np.array(hist)
+    return out, curves
 
 # %% ../nbs/05_extreme_overfitting.ipynb #a9662b63
 def separation(a, # [n] values of one group (e.g. distances after usual training)
