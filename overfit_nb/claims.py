@@ -280,7 +280,8 @@ class Registry:
         if baseline_interval is not None: evidence['baseline_interval'] = baseline_interval
         v, why, head = rule(ours, interval, baseline, **evidence)
         if v == 'reproduced' and not _finite(head): raise ValueError(f"claim {c.id!r}: 'reproduced' needs a finite number, got {head!r}")
-        text = _with_interval(head, interval) if (np.ndim(ours) == 0 and not isinstance(ours, (bool, np.bool_))) else fmt(head)
+        scalar = np.ndim(ours) == 0 and not isinstance(ours, (bool, np.bool_))
+        text = (_with_interval(head, interval) if interval is not None or not uncertainty else f"{fmt(head)} ({uncertainty})") if scalar else fmt(head)
         return self._set(c, ours=None if not _finite(head) else float(head), ours_text=text,
                          uncertainty=uncertainty or ('single run' if interval is None else 'interval given'),
                          baseline=None if baseline is None else float(baseline), baseline_name=baseline_name,
