@@ -503,4 +503,5 @@ d = { 'settings': { 'branch': 'main',
                                   'overfit_nb.noise.polarization': ('noise.html#polarization', 'overfit_nb/noise.py'),
                                   'overfit_nb.noise.relu_layers': ('noise.html#relu_layers', 'overfit_nb/noise.py'),
                                   'overfit_nb.noise.sample_sets': ('noise.html#sample_sets', 'overfit_nb/noise.py'),
-                                  'overfit_nb.noise.stats_callback': ('noise.html#stats_callback', 'overfit_nb/noise.py')}}}
+                                  'overfit_nb.noise.stats_callback': ('noise.html#stats_callback', 'overfit_nb/noise.py'),
+                                  'overfit_nb.noise.uniform_init_params': ('noise.html#uniform_init_params', 'overfit_nb/noise.py')}}}

@@ -9,12 +9,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from . import core, data, engine
+from . import core, data, engine, models
 
 # %% auto #0
-__all__ = ['PAPER_SPLIT', 'KINDS', 'paper_split', 'corrupt', 'relu_layers', 'node_view', 'sample_sets', 'node_statistics',
-           'mean_cosine', 'polarization', 'mean_polarization', 'chance_polarization', 'composition', 'best_fit',
-           'stats_callback', 'noise_experiment']
+__all__ = ['PAPER_SPLIT', 'KINDS', 'INIT_READINGS', 'paper_split', 'corrupt', 'relu_layers', 'node_view', 'sample_sets',
+           'node_statistics', 'mean_cosine', 'polarization', 'mean_polarization', 'chance_polarization', 'composition',
+           'uniform_init_params', 'best_fit', 'stats_callback', 'noise_experiment']
 
 # %% ../nbs/11_noise.ipynb #8ca76c0c
 PAPER_SPLIT = (55000, 5000, 10000)  # App. A: train / validation / evaluation examples of the 70,000
@@ -204,6 +204,22 @@ def composition(layer_stats:dict # one layer's dict of `node_statistics`
     return dict(order=order, true=layer_stats['n_active_class'][:, order] - corrupted, corrupted=corrupted,
                 size=layer_stats['n_active'][order])
 
+# %% ../nbs/11_noise.ipynb #a5ab350f
+INIT_READINGS = ('he_uniform', 'uniform')  # App. A's "random uniform": He-scaled uniform, or U(-a, a) with zero biases
+
+def uniform_init_params(arch, in_shape, n_classes:int, # the engine architecture and its data shape
+                        n_models:int,                  # instances, one independent draw each
+                        a:float=0.05,                  # weights ~ U(-a, a) (Keras' RandomUniform default); biases 0
+                        seed:int=0, arch_kwargs:dict|None=None
+                       )->dict:                        # {name: [n_models, ...]} for `engine.train(init_params=...)`
+    "Stacked starting parameters with every weight drawn from U(-a, a) and every bias 0"
+    core.check_int('n_models', n_models)
+    if not a > 0: raise ValueError(f"a must be > 0, got {a!r}")
+    ref = models.build_model(arch, tuple(in_shape), n_classes, **(arch_kwargs or {}))
+    g = core.make_generator(seed, 'uniform_init')
+    return {k: (torch.zeros(n_models, *v.shape) if k.endswith('bias') else (torch.rand(n_models, *v.shape, generator=g) * 2 - 1) * a)
+            for k, v in ref.named_parameters()}
+
 # %% ../nbs/11_noise.ipynb #054f6c3c
 def best_fit(train_acc, # [n_models] final training accuracy of each instance
              train_loss # [n_models] final mean training loss of each instance
@@ -243,16 +259,27 @@ def noise_experiment(train:data.Dataset,   # the clean training set
                      arch='noise_mlp',     # the engine architecture (App. A: `noise_mlp`, 10x512)
                      arch_kwargs:dict|None=None,
                      run_dir=None,         # the engine's run directory; a finished one with the same config is read back, not retrained
+                     init_range:float|None=None, # U(-init_range, init_range) weights and zero biases (`uniform_init_params`); None: `train_kwargs['init']`
                      **train_kwargs        # the rest of `engine.train`'s arguments (n_epochs, batch_size, optimizer, lr, loss, init)
                     )->dict:
     "Fig. 2, 3 and 5 for one (kind, P): train on the corrupted set, keep the best fit, measure it on its training samples"
     noisy, mask = corrupt(train, kind, p, seed)
+    if init_range is not None:
+        train_kwargs = dict(train_kwargs, init_params=uniform_init_params(arch, noisy.X.shape[1:], noisy.n_classes, n_models, init_range, seed, arch_kwargs))
     dyn = engine.train(arch, noisy, test, n_models=n_models, seed=seed, arch_kwargs=arch_kwargs, run_dir=run_dir, reuse=True, **train_kwargs)
     acc_tr, acc_te = dyn.accuracy('train')[-1], dyn.accuracy('test')[-1]
-    b = best_fit(acc_tr, np.asarray(dyn.loss_at('train', dyn.epochs[-1])).mean(1))
+    loss_tr = np.asarray(dyn.loss_at('train', dyn.epochs[-1])).mean(1)
+    b = best_fit(acc_tr, loss_tr)
     st = node_statistics(dyn.model(b), noisy.X, noisy.y, mask, noisy.n_classes)
-    st0 = node_statistics(dyn.model(b, epoch=0), noisy.X, noisy.y, mask, noisy.n_classes)   # the same net untrained
+    m0 = dyn.model(b, epoch=0)
+    st0 = node_statistics(m0, noisy.X, noisy.y, mask, noisy.n_classes)   # the same net untrained
+    if kind == 'label':                                                     # grouped by the true class instead of the training label
+        stt, stt0 = node_statistics(dyn.model(b), noisy.X, train.y, mask, noisy.n_classes), node_statistics(m0, noisy.X, train.y, mask, noisy.n_classes)
+    else: stt, stt0 = st, st0                                               # input noise keeps the labels: one grouping
+    lins = [(l1, l0) for l1, l0 in zip(dyn.model(b), m0) if isinstance(l1, nn.Linear)][:-1]
+    moved = torch.stack([((l1.weight - l0.weight).norm() / l0.weight.norm()).detach() for l1, l0 in lins]).double()
     return dict(kind=kind, p=p, corrupted=float(mask.float().mean()), best=b, train_acc=float(acc_tr[b]), test_acc=float(acc_te[b]),
-                gap=float(acc_tr[b] - acc_te[b]), train_acc_all=acc_tr, mu_cosine=mean_cosine(st), mu_polarization=mean_polarization(st),
+                gap=float(acc_tr[b] - acc_te[b]), train_acc_all=acc_tr, train_loss=float(loss_tr[b]), weight_change=moved, mu_cosine=mean_cosine(st), mu_polarization=mean_polarization(st),
                 chance_polarization=chance_polarization(st), mu_cosine_init=mean_cosine(st0), mu_polarization_init=mean_polarization(st0),
+                mu_polarization_true=mean_polarization(stt), mu_polarization_true_init=mean_polarization(stt0), chance_polarization_true=chance_polarization(stt),
                 stats=st, run_dir=dyn.run_dir)
