@@ -382,7 +382,7 @@ def scorecard_markdown(table,             # `scorecard`'s table
     cols = ('notebook', 'id', 'claim', 'paper', 'ours', 'verdict')
     lines = ['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)]
     for r in table.to_dict('records'):
-        cells = [f"[{r['notebook']}]({link.format(r['notebook'])})", r['id'], r['claim'], _paper_text(r['paper']), fmt(r['ours']), f"**{r['verdict']}**"]
+        cells = [f"[{r['notebook']}]({link.format(r['notebook'])})", r['id'], r['claim'], _paper_text(r['paper']), fmt(r['ours']) if _finite(r['ours']) else '-', f"**{r['verdict']}**"]
         lines.append('| ' + ' | '.join(_md_cell(c) for c in cells) + ' |')
     return '\n'.join(lines)
 
