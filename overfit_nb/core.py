@@ -309,9 +309,11 @@ def config_diff(stored:dict, # the config a finished run recorded
     return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if k not in ignore and a.get(k) != b.get(k)}
 
 # %% ../nbs/00_core.ipynb #72721ba5
-def file_digest(path:str|Path)->str:
-    "The SHA-256 of the file at `path`, in hex"
-    h = hashlib.sha256()
+def file_digest(path:str|Path, # the file to hash
+                algo:str='sha256' # any name `hashlib.new` takes ('md5' for torchvision's checks)
+               )->str:
+    "The digest (SHA-256 unless `algo` says otherwise) of the file at `path`, in hex"
+    h = hashlib.new(algo)
     with open(path, 'rb') as fh:
         for block in iter(lambda: fh.read(1 << 20), b''): h.update(block)
     return h.hexdigest()

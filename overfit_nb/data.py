@@ -101,11 +101,7 @@ RESOURCES = {  # name: (folder under the data root, [(file, md5 or None)], how t
              "there"),
 }
 
-def _md5(path)->str:
-    h = hashlib.md5()
-    with open(path, 'rb') as f:
-        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
-    return h.hexdigest()
+def _md5(path)->str: return core.file_digest(path, 'md5')
 
 def check_files(name:str,           # a data set of `RESOURCES`
                 root:str|Path|None=None, # the data root; default `core.data_root()`
@@ -222,11 +218,7 @@ _FIX = {'mnist': f"run `{FIX_COMMAND}` (or `overfit_nb.data.place_offline()`), w
                          "and load with download=True on a machine with internet"}
 _CHECKED = set()  # (path, size, mtime) of the files checked in this process
 
-def _hash(path, algo='sha256')->str:
-    h = hashlib.new(algo)
-    with open(path, 'rb') as f:
-        for b in iter(lambda: f.read(1 << 22), b''): h.update(b)
-    return h.hexdigest()
+def _hash(path)->str: return core.file_digest(path)
 
 def _read_sums(path)->dict:
     "{file: sha256} from a `sha256sum` file, {} if there is none"
@@ -270,8 +262,8 @@ def check_idx_files(name:str,                # 'mnist' or 'fashion_mnist'
         p = raw/f; st = p.stat(); key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
         if key in _CHECKED: continue
         problem = idx_problem(p, name, f)
-        if problem is None and f in sums and _hash(p) != sums[f]:
-            problem = f"its SHA-256 {_hash(p)} differs from {sums[f]}, recorded in {str(raw/SUMS)!r} when it was placed"
+        if problem is None and f in sums and (actual := _hash(p)) != sums[f]:
+            problem = f"its SHA-256 {actual} differs from {sums[f]}, recorded in {str(raw/SUMS)!r} when it was placed"
         if problem: raise ValueError(f"refusing {str(p)!r} as {name!r} {f}: {problem}. To fix: {_FIX[name]}")
         _CHECKED.add(key)
     return raw
