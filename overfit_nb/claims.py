@@ -190,12 +190,14 @@ def peak_at(x0:float,                    # where the paper puts the peak (e.g. t
 
 # %% ../nbs/00_claims.ipynb #10d65b00
 def in_range(lo:float, hi:float)->Rule:
-    "Ours lies in [lo, hi]; partly when only our interval reaches it"
+    "Ours and our whole interval lie in [lo, hi]; partly when only the point, or only the interval, reaches it"
     if not lo <= hi: raise ValueError(f"in_range needs lo <= hi, got {lo!r}, {hi!r}")
     def fn(ours, interval, baseline, **_):
         if not _finite(ours) or np.ndim(ours): return _nan(ours)
         ours = float(ours); says = f"ours {_with_interval(ours, interval)}, the paper's range [{fmt(lo)}, {fmt(hi)}]"
-        if lo <= ours <= hi: return 'reproduced', says, ours
+        if lo <= ours <= hi:
+            if interval is None or lo <= interval[0] and interval[1] <= hi: return 'reproduced', says, ours
+            return 'partly', says + ': our interval leaves the range', ours
         if interval is not None and interval[0] <= hi and interval[1] >= lo: return 'partly', says + ': only our interval reaches it', ours
         return 'not reproduced', says, ours
     return Rule(f"in [{fmt(lo)}, {fmt(hi)}]", fn)
