@@ -115,7 +115,7 @@ def exceeds(margin:float=0.0,           # how much better ours must be
            )->Rule:
     "Ours is better than the baseline by more than `margin`, beyond both intervals"
     s = 1.0 if higher_is_better else -1.0
-    def fn(ours, interval, baseline, baseline_interval=None, **_):
+    def fn(ours, interval, baseline, baseline_interval=None, baseline_single_run=False, **_):
         if not _finite(ours) or np.ndim(ours): return _nan(ours)
         if not _finite(baseline): return 'not reproduced', f"baseline is not a finite number ({fmt(baseline)})", float(ours)
         ours, baseline = float(ours), float(baseline)
@@ -125,6 +125,7 @@ def exceeds(margin:float=0.0,           # how much better ours must be
         says = f"ours {_with_interval(ours, interval)} vs baseline " + (fmt(baseline) if baseline_interval is None else _with_interval(baseline, baseline_interval))
         if s * (ours - baseline) <= margin: return 'not reproduced', says + f": not better by more than {fmt(margin)}", ours
         if interval is None: return 'partly', says + ": better, but a single run has no interval", ours
+        if baseline_single_run: return 'partly', says + ": better, but the baseline is a single run", ours
         if s * (worst - best_base) > margin: return 'reproduced', says + ": better beyond the intervals", ours
         return 'partly', says + ": better on average, but the intervals overlap", ours
     return Rule(f"{'above' if s > 0 else 'below'} the baseline by more than {fmt(margin)}, beyond the intervals", fn, needs_baseline=True)
@@ -278,7 +279,9 @@ class Registry:
         "Judge claim `name` by `rule` on `ours` (a number, a curve or an `Estimate`), against `baseline`"
         c = self._get(name)
         if isinstance(ours, Estimate): ours, interval, uncertainty = ours.value, ours.interval, uncertainty or ours.how
-        if isinstance(baseline, Estimate): baseline, baseline_interval = baseline.value, baseline.interval
+        if isinstance(baseline, Estimate):
+            if baseline.interval is None: evidence['baseline_single_run'] = True  # measured once: not an exact constant
+            baseline, baseline_interval = baseline.value, baseline.interval
         if baseline_interval is not None: evidence['baseline_interval'] = baseline_interval
         v, why, head = rule(ours, interval, baseline, **evidence)
         if v == 'reproduced' and not _finite(head): raise ValueError(f"claim {c.id!r}: 'reproduced' needs a finite number, got {head!r}")
