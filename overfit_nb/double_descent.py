@@ -96,10 +96,11 @@ def sweep_widths(widths,            # strictly increasing hidden-unit counts
                  run_dir,           # folder; width `h` is trained in `run_dir/w{h:05d}`
                  *, reuse:bool=True, # weight reuse below the interpolation threshold (Belkin et al.)
                  lr_step_below=None, # `lr_step` for the networks below the threshold (Belkin et al.: (500, 1/0.9))
+                 stop_below:float|None=None, # below the threshold an instance stops at this training error (Belkin et al.: 0); None: never
                  seed:int=0,        # seed of every initialisation and batch order
                  **train_kw         # everything else `engine.train` takes: n_models, n_epochs, batch_size, lr, loss, ...
                 )->list:            # one `engine.Dynamics` per width
-    "Train one-hidden-layer nets of each width in `widths` with `engine.train`, reusing weights below the threshold"
+    "Train one-hidden-layer nets of each width in `widths` with `engine.train`, reusing weights (and stopping at `stop_below`) below the threshold"
     widths = check_widths(widths)
     Xtr, ytr = (train.X, train.y) if hasattr(train, 'X') else train
     d, K = math.prod(Xtr.shape[1:]), int(getattr(train, 'n_classes', None) or int(ytr.max()) + 1)
@@ -109,6 +110,7 @@ def sweep_widths(widths,            # strictly increasing hidden-unit counts
         init_params = grow_hidden(prev.snapshot(prev.snapshot_epochs[-1]), h, seed) if reuse and below and prev is not None else None
         dyns.append(engine.train('mlp', train, test, arch_kwargs=dict(widths=(h,), bias='first'), init='xavier_uniform',
                                  init_params=init_params, lr_step=lr_step_below if below else None, seed=seed,
+                                 stop_at_train_error=stop_below if below else None,
                                  run_dir=f"{run_dir}/w{h:05d}", **train_kw))
         prev = dyns[-1]
     return dyns

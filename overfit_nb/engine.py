@@ -398,7 +398,8 @@ def _train_epoch(fwd, params, buffers, opt, X, y, perm, batch_size, loss, track:
 ENGINE_VERSION = 3  # 2: predictions recorded (`pred_e*.npy`), dropout masks per instance; 3: counter-based dropout masks (the same on every device), fused strategy, fused optimizers
 
 def _setup(arch, train, test, n_models, n_epochs, batch_size, optimizer, lr, momentum, weight_decay, lr_step, loss,
-           seed, arch_kwargs, init, record, record_every, snapshot_epochs, init_params, n_classes, strategy=None, device='cpu'):
+           seed, arch_kwargs, init, record, record_every, snapshot_epochs, init_params, n_classes, strategy=None, device='cpu',
+           stop_at_train_error=None):
     "Validate `train`'s arguments; return (config, {split: (X, y)})"
     core.check_int('n_models', n_models); core.check_int('n_epochs', n_epochs, minimum=0)
     core.check_int('batch_size', batch_size); core.check_int('seed', seed, minimum=0)
@@ -411,6 +412,10 @@ def _setup(arch, train, test, n_models, n_epochs, batch_size, optimizer, lr, mom
     if lr_step is not None and not (len(lr_step) == 2 and int(lr_step[0]) >= 1 and lr_step[1] > 0):
         raise ValueError(f"lr_step must be (every_n_epochs >= 1, divide_by > 0), got {lr_step!r}")
     for s in record: core.check_choice('record', s, ('train', 'test'))
+    if stop_at_train_error is not None:
+        if isinstance(stop_at_train_error, bool) or not isinstance(stop_at_train_error, (int, float, np.integer, np.floating)) or not 0 <= stop_at_train_error <= 1:
+            raise ValueError(f"stop_at_train_error must be None or a number in [0, 1], got {stop_at_train_error!r}")
+        if 'train' not in record: raise ValueError(f"stop_at_train_error={stop_at_train_error!r} is checked on the recorded training predictions: record must include 'train', got {tuple(record)!r}")
     bad = [e for e in snapshot_epochs if not (isinstance(e, (int, np.integer)) and 0 <= e <= n_epochs)]
     if bad: raise ValueError(f"snapshot_epochs must be epochs in [0, n_epochs={n_epochs}], got {bad!r}")
     Xtr, ytr, itr = _as_xy(train, 'train')
@@ -431,7 +436,8 @@ def _setup(arch, train, test, n_models, n_epochs, batch_size, optimizer, lr, mom
                   record=[s for s in record if s in splits], record_every=record_every,
                   snapshot_epochs=sorted({0, n_epochs, *map(int, snapshot_epochs)}), train=itr, test=ite,
                   strategy=strategy or choose_strategy(probe, device),
-                  init_params=None if init_params is None else _fingerprint(*init_params.values()), engine_version=ENGINE_VERSION)
+                  init_params=None if init_params is None else _fingerprint(*init_params.values()),
+                  stop_at_train_error=None if stop_at_train_error is None else float(stop_at_train_error), engine_version=ENGINE_VERSION)
     return core.to_jsonable(config), splits
 
 # %% ../nbs/02_engine.ipynb #d0864dbe
@@ -497,6 +503,7 @@ class Dynamics:
         self.config = core.load_json(self.run_dir/'params.json')
         s = core.load_json(self.run_dir/'summary.json')
         self.epochs, self.snapshot_epochs, self.splits = s['epochs'], s['snapshot_epochs'], s['splits']
+        self.stopped_at = s.get('stopped_at') or [None] * self.config['n_models']  # each instance's stop epoch under `stop_at_train_error` (None: trained to the end)
         if 'files' not in s: raise ValueError(f"{str(self.run_dir/'summary.json')!r} records no checksums of the run's files (an older engine wrote it): train the run again")
         self.files, self._verified = s['files'], set()
         for rel, rec in self.files.items():   # cheap checks now (present, right size); the SHA-256 when a file is first read
@@ -641,19 +648,20 @@ def train(arch,                      # name in `models.ARCHITECTURES`, or a buil
           init_buffers:dict|None=None,# stacked buffers to start from, with `init_params` (BatchNorm statistics)
           strategy:str|None=None,    # 'fused', 'vmap' or 'loop' over the instances; default `choose_strategy` (same numbers)
           checkpoint_seconds:float=10.0, # write the resume checkpoint when this long has passed since the last (0: every epoch)
-          reuse:bool=False           # a finished run in `run_dir` with this very config is read back instead (else: an error)
+          reuse:bool=False,          # a finished run in `run_dir` with this very config is read back instead (else: an error)
+          stop_at_train_error:float|None=None # freeze an instance once its recorded training error is at most this (checked every `record_every` epochs)
          )->Dynamics:
     "Train `n_models` independent instances of `arch` at once and record their dynamics in `run_dir`"
     dev = core.get_device(device)
     cfg, splits = _setup(arch, train, test, n_models, n_epochs, batch_size, optimizer, lr, momentum, weight_decay, lr_step,
-                         loss, seed, arch_kwargs, init, record, record_every, snapshot_epochs, init_params, n_classes, strategy, dev)
+                         loss, seed, arch_kwargs, init, record, record_every, snapshot_epochs, init_params, n_classes, strategy, dev, stop_at_train_error)
     run_dir = Path(run_dir) if run_dir is not None else core.new_run_dir('engine')
     if core.is_complete(run_dir): return _reuse(run_dir, cfg, reuse)
     progress = (not core.in_test()) if progress is None else progress
     with core.atomic_run_dir(run_dir, cfg) as tmp, _fast_math(dev):
-        template = _run(tmp, cfg, arch, arch_kwargs, splits, dev, init_params, init_buffers, callbacks, progress, eval_batch_size, checkpoint_seconds)
+        template, stopped_at = _run(tmp, cfg, arch, arch_kwargs, splits, dev, init_params, init_buffers, callbacks, progress, eval_batch_size, checkpoint_seconds)
         (tmp/'checkpoint.pt').unlink(missing_ok=True)
-        core.save_json(tmp/'summary.json', {**_summary(cfg), 'files': core.file_records(tmp)})
+        core.save_json(tmp/'summary.json', {**_summary(cfg), 'stopped_at': stopped_at, 'files': core.file_records(tmp)})
     return Dynamics(run_dir, template=template)
 
 def _summary(cfg):
@@ -661,7 +669,7 @@ def _summary(cfg):
     return dict(epochs=[e for e in range(n + 1) if e % k == 0 or e == n], snapshot_epochs=cfg['snapshot_epochs'], splits=cfg['record'])
 
 def _run(run, cfg, arch, arch_kwargs, splits, dev, init_params, init_buffers, callbacks, progress, eval_batch_size, checkpoint_seconds):
-    "The loop of `train` inside the (partial) run directory `run`; returns the template"
+    "The loop of `train` inside the (partial) run directory `run`; returns the template and each instance's stop epoch (None: not stopped)"
     template, params, buffers = _initial_state(cfg, arch, arch_kwargs, init_params, init_buffers, dev)
     drop_shapes = dropout_shapes(template, tuple(cfg['in_shape']))
     opt = _optimizer(cfg['optimizer'], params, cfg['lr'], cfg['momentum'], cfg['weight_decay'])
@@ -669,6 +677,7 @@ def _run(run, cfg, arch, arch_kwargs, splits, dev, init_params, init_buffers, ca
     splits = {s: (X.to(dev), y.to(dev)) for s, (X, y) in splits.items()}
     fwd, fwd_eval = _forward_fn(template, False, cfg['strategy']), _forward_fn(template, True, cfg['strategy'])
     _save_template(run, arch, cfg)
+    stop = _StopRule(cfg, splits)
     start = 0
     if (run/'checkpoint.pt').exists():
         ck = _load_pt(run/'checkpoint.pt', dev)
@@ -676,24 +685,73 @@ def _run(run, cfg, arch, arch_kwargs, splits, dev, init_params, init_buffers, ca
             for k in params: params[k].copy_(ck['params'][k])
             for k in ck['buffers']: buffers[k].copy_(ck['buffers'][k])
         opt.load_state_dict(ck['optimizer']); start = ck['epoch'] + 1
+        stop.replay(run, start - 1, params, buffers)                   # the stop state from the recorded training predictions
     else:
         for s in cfg['record']: _save_npy(run/s/'labels.npy', splits[s][1].cpu().numpy())
         _end_epoch(0, state, splits, fwd_eval, cfg, eval_batch_size, callbacks, checkpoint_seconds); start = 1
+        stop.check(run, 0, params, buffers)
     bar = _tqdm(total=cfg['n_epochs'], initial=start - 1, disable=not progress, desc=f"{cfg['n_models']} x {cfg['arch']}", unit='epoch')
     X, y = splits['train']
     for epoch in range(start, cfg['n_epochs'] + 1):
-        for g in opt.param_groups: g['lr'] = lr_at(epoch, cfg['lr'], cfg['lr_step'])
-        perm = batch_order(cfg['seed'], cfg['n_models'], len(X), epoch, dev)
-        with torch.random.fork_rng(devices=[dev.index if dev.index is not None else torch.cuda.current_device()] if dev.type == 'cuda' else []):
-            torch.manual_seed(core.derive_seed(cfg['seed'], 'dropout', epoch))
-            template.train()
-            keys = dropout_keys(cfg['seed'], range(cfg['n_models']), epoch, len(drop_shapes), dev) if drop_shapes else None
-            acc = _train_epoch(fwd, params, buffers, opt, X, y, perm, cfg['batch_size'], cfg['loss'], progress, drop_shapes, keys)
+        if stop.all_stopped:   # nothing trains any more: the remaining records are the frozen state's (evaluated once)
+            fwd_eval = stop.frozen_forward(fwd_eval)
+        else:
+            for g in opt.param_groups: g['lr'] = lr_at(epoch, cfg['lr'], cfg['lr_step'])
+            perm = batch_order(cfg['seed'], cfg['n_models'], len(X), epoch, dev)
+            with torch.random.fork_rng(devices=[dev.index if dev.index is not None else torch.cuda.current_device()] if dev.type == 'cuda' else []):
+                torch.manual_seed(core.derive_seed(cfg['seed'], 'dropout', epoch))
+                template.train()
+                keys = dropout_keys(cfg['seed'], range(cfg['n_models']), epoch, len(drop_shapes), dev) if drop_shapes else None
+                acc = _train_epoch(fwd, params, buffers, opt, X, y, perm, cfg['batch_size'], cfg['loss'], progress, drop_shapes, keys)
+            stop.restore(params, buffers)                               # stopped instances: back to their weights at the stop
+            bar.set_postfix(train_acc=f"{acc:.3f}")
         state.epoch = epoch
         _end_epoch(epoch, state, splits, fwd_eval, cfg, eval_batch_size, callbacks, checkpoint_seconds)
-        bar.update(1); bar.set_postfix(train_acc=f"{acc:.3f}")
+        stop.check(run, epoch, params, buffers)
+        bar.update(1)
     bar.close()
-    return template
+    return template, stop.stopped_at
+
+class _StopRule:
+    """`train`'s `stop_at_train_error`: at each recorded epoch, instances whose recorded training error is at most the
+    value stop; their parameters and buffers are restored to the stop's after every later epoch (all observable state:
+    records, snapshots, checkpoints, callbacks). The instances are independent, so the others train as without the rule."""
+    def __init__(self, cfg, splits):
+        self.cfg, self.value = cfg, cfg.get('stop_at_train_error')
+        self.y = splits['train'][1].cpu().numpy() if self.value is not None else None
+        self.stopped_at, self.frozen = [None] * cfg['n_models'], None
+    @property
+    def all_stopped(self)->bool: return self.value is not None and all(e is not None for e in self.stopped_at)
+    def _recorded(self, epoch): return epoch % self.cfg['record_every'] == 0 or epoch == self.cfg['n_epochs']
+    def check(self, run, epoch, params, buffers):
+        "Stop the instances whose training error recorded at `epoch` is at most the value"
+        if self.value is None or not self._recorded(epoch): return
+        err = (np.load(run/'train'/_efile('pred', epoch)) != self.y).mean(-1)
+        new = [i for i, e in enumerate(err) if e <= self.value and self.stopped_at[i] is None]
+        for i in new: self.stopped_at[i] = epoch
+        if new or (self.frozen is None and any(e is not None for e in self.stopped_at)):
+            idx = [i for i, e in enumerate(self.stopped_at) if e is not None]
+            self.idx = torch.tensor(idx, device=next(iter(params.values())).device)
+            self.frozen = {k: v.detach()[self.idx].clone() for k, v in {**params, **buffers}.items() if v.ndim > 0 and len(v) == self.cfg['n_models']}
+    def replay(self, run, last, params, buffers):
+        "After a resume from the checkpoint of epoch `last`: the stop state, read back from the recorded epochs up to it"
+        for e in range(0, last + 1):
+            if self.value is not None and self._recorded(e) and (run/'train'/_efile('pred', e)).exists(): self.check(run, e, params, buffers)
+    @torch.no_grad()
+    def restore(self, params, buffers):
+        if self.frozen is None: return
+        for k, v in {**params, **buffers}.items():
+            if k in self.frozen: v[self.idx] = self.frozen[k]
+    def frozen_forward(self, fwd):
+        "`fwd`, computed once per input chunk: every instance is frozen, so its outputs no longer change"
+        if getattr(fwd, 'frozen', False): return fwd
+        cache = {}
+        def f(p, b, x):
+            key = (x.data_ptr(), tuple(x.shape))
+            if key not in cache: cache[key] = fwd(p, b, x)
+            return cache[key]
+        f.frozen = True
+        return f
 
 def _save_template(run, arch, cfg):
     "Record a builder that is not in the registry by name (`template.json`), never as a pickled module"

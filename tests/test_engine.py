@@ -93,6 +93,29 @@ def test_resume_adam_batchnorm(tmp_path, kill):
     assert_same_run(resumed, train('resnet', tr, te, **kw))
 
 
+@pytest.mark.parametrize('kill', [1, 3])
+def test_stop_rule_batchnorm_resume(tmp_path, kill):
+    "stop_at_train_error with Adam and BatchNorm: a stopped instance's weights and running statistics stay put, the other trains as without the rule, a kill before or after the stop resumes to the same run"
+    kw = dict(n_models=2, n_epochs=5, batch_size=60, optimizer='adam', lr=3e-3, seed=7, snapshot_epochs=range(6),
+              arch_kwargs=dict(n_blocks=1, widths=(4, 8, 8), fc=8))
+    tr, te = (TRAIN[0][:120], TRAIN[1][:120]), (TEST[0][:50], TEST[1][:50])
+    ref = train('resnet', tr, te, **kw)
+    err = (ref.predictions('train') != ref.labels('train')).mean(-1)
+    i = int(np.argmin(err[2])); v = float(err[2, i])                  # the better instance's error after 2 epochs
+    expect = [next((e for e in ref.epochs if err[e, j] <= v), None) for j in range(2)]
+    run = tmp_path/'runs'/'stop'
+    with pytest.raises(Kill): train('resnet', tr, te, run_dir=run, stop_at_train_error=v, callbacks=[kill_at(kill)], checkpoint_seconds=0, **kw)
+    resumed = train('resnet', tr, te, run_dir=run, stop_at_train_error=v, **kw)
+    unbroken = train('resnet', tr, te, stop_at_train_error=v, **kw)
+    assert resumed.stopped_at == unbroken.stopped_at == expect and expect[i] is not None, (resumed.stopped_at, expect)
+    assert_same_run(resumed, unbroken)
+    for j, s in enumerate(expect):
+        for e in ref.epochs:
+            src, at = (ref, e) if s is None or e <= s else (unbroken, s)
+            for get in ('snapshot', 'snapshot_buffers'):
+                for k, w in getattr(unbroken, get)(e).items(): torch.testing.assert_close(w[j], getattr(src, get)(at)[k][j], rtol=0, atol=0)
+
+
 def test_resume_without_checkpoint(tmp_path):
     "Killed before any checkpoint was due: the run starts again from scratch, with the same numbers"
     run, kw = tmp_path/'runs'/'late', dict(n_epochs=3, **MLP)
@@ -153,6 +176,8 @@ def test_global_rng_untouched():
     (dict(lr_step=(0, 2)), ValueError, "lr_step must be (every_n_epochs >= 1, divide_by > 0), got (0, 2)"),
     (dict(record=('valid',)), ValueError, "record must be one of ['train', 'test'], got 'valid'"),
     (dict(snapshot_epochs=(9,)), ValueError, "snapshot_epochs must be epochs in [0, n_epochs=2], got [9]"),
+    (dict(stop_at_train_error=2), ValueError, "stop_at_train_error must be None or a number in [0, 1], got 2"),
+    (dict(stop_at_train_error=0.0, record=('test',), test=TEST), ValueError, "record must include 'train'"),
 ])
 def test_bad_input(kwargs, exc, msg):
     args = {**dict(arch="mlp", train=TRAIN, test=None, n_epochs=2, batch_size=32, lr=0.1), **kwargs}
