@@ -289,7 +289,9 @@ def atomic_run_dir(path:str|Path, # the run directory to create
         if tmp.exists():
             old = load_json(tmp/'params.json') if (tmp/'params.json').exists() else None
             if not resume: shutil.rmtree(tmp)   # an attempt that was killed: nobody writes it (we hold the lock)
-            elif old != params: raise ValueError(f"{str(tmp)!r} holds an unfinished run with other parameters ({old!r}); delete it or pick another run_dir")
+            elif old is None or config_diff(old, params):   # a key added since compares as None, as for finished runs
+                raise ValueError(f"{str(tmp)!r} holds an unfinished run with other parameters "
+                                 f"({config_diff(old or {}, params)!r} as (stored, asked)); delete it or pick another run_dir")
         if not tmp.exists():
             tmp.mkdir(parents=True)
             save_json(tmp/'params.json', params)
