@@ -102,7 +102,7 @@ def step_report(name, sp, flops, n_models, peak):
              engine_fraction_of_peak=flops / ew / 1e9 / peak, ratio=nw / ew, ratio_cpu=nc / ec, ratio_vs_naive_kept=kw_ / ew, load=load())
     print(f"{name} training step, batch 128, per instance: naive {r['naive_ms']:.1f} ms ({r['naive_gflops']:.0f} GFLOP/s), engine N={n_models} "
           f"{r['engine_ms_per_instance']:.1f} ms ({r['engine_gflops']:.0f} GFLOP/s = {100 * r['engine_fraction_of_peak']:.0f}% of a {peak:.0f} GFLOP/s "
-          f"matmul peak measured just after) -> {r['ratio']:.2f}x wall, {r['ratio_cpu']:.2f}x CPU time; {r['ratio_vs_naive_kept']:.2f}x over "
+          f"matmul peak measured in this run) -> {r['ratio']:.2f}x wall, {r['ratio_cpu']:.2f}x CPU time; {r['ratio_vs_naive_kept']:.2f}x over "
           f"the naive step under the engine's memory setting ({r['naive_kept_ms']:.1f} ms); load {r['load']}", flush=True)
     return r
 

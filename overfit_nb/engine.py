@@ -171,7 +171,7 @@ def dropout_masks(shapes:list,        # from `dropout_shapes`
         n = batch * math.prod(shape)
         if p >= 1: out[f"{name}.mask"] = torch.zeros((len(keys), batch, *shape), device=keys.device); continue
         keep = _lanes(keys[:, l], step, n) >= round(p * 65536) - 32768  # P(keep) = 1 - p to 2^-16
-        out[f"{name}.mask"] = keep.view(torch.uint8).view(len(keys), batch, *shape).float().mul_(1 / (1 - p))  # via uint8: bool->float is slow on CPU
+        out[f"{name}.mask"] = keep.view(torch.uint8).view(len(keys), batch, *shape) * (1 / (1 - p))  # one pass to float32, via uint8: bool->float is slow on CPU
     return out
 
 # %% ../nbs/02_engine.ipynb #f05ed002
@@ -212,29 +212,45 @@ def _conv(x, w, b):
     return out.view(M * n, H - k + 1, W - k + 1, -1).permute(0, 3, 1, 2)
 
 class _FromChannelsLast(torch.autograd.Function):
-    "`x.contiguous()` of a channels-last tensor whose gradient goes back channels-last (what `max_pool2d`'s fast backward needs)"
+    "`x + b` (then ReLU if `relu`) of a channels-last `x [M*n, C, h, w]` (`b [M, C]` or None), made contiguous; its gradient goes back channels-last (what `max_pool2d`'s fast backward needs)"
     @staticmethod
-    def forward(ctx, x): return x.contiguous()
+    def forward(ctx, x, b, relu:bool):
+        y = x.contiguous()  # the copy kernel's transposing path: faster than an elementwise op writing across layouts
+        if b is not None: y.view(len(b), -1, *x.shape[1:]).add_(b.view(*b.shape, 1, 1).unsqueeze(1))
+        if relu: y.clamp_min_(0)
+        ctx.relu, ctx.nb = relu, None if b is None else len(b)
+        ctx.save_for_backward(y if relu else None)
+        return y
     @staticmethod
-    def backward(ctx, g): return g.contiguous(memory_format=torch.channels_last)
+    def backward(ctx, g):
+        y, = ctx.saved_tensors
+        if ctx.relu: g = torch.ops.aten.threshold_backward(g, y, 0)  # ReLU's own gradient rule
+        gb = None if ctx.nb is None else g.reshape(ctx.nb, -1, *g.shape[1:]).sum((1, 3, 4))
+        return g.contiguous(memory_format=torch.channels_last), gb, None
 
-def _pool(x):
-    "2x2 max-pool of `x [M, n, C, H, W]`; a channels-last input is pooled channels-last (its fast path), then made contiguous"
+def _pool(x, b=None, relu:bool=False):
+    "2x2 max-pool of `x [M, n, C, H, W]`, plus bias `b [M, C]`, then ReLU if `relu`; a channels-last input is pooled channels-last (its fast path), then made contiguous"
     y = F.max_pool2d(x.flatten(0, 1), 2)
-    if y.is_contiguous(memory_format=torch.channels_last) and not y.is_contiguous(): y = _FromChannelsLast.apply(y)
+    if (y.is_contiguous(memory_format=torch.channels_last) and not y.is_contiguous()) or b is not None or relu: y = _FromChannelsLast.apply(y, b, relu)
     return y.view(*x.shape[:2], *y.shape[1:])
 
 def _fused_forward(template:nn.Module, p:dict, b:dict, x:torch.Tensor, shared:bool)->torch.Tensor:
     "Logits `[M, n, C]` of the M stacked instances of a `_fusable` template: one batched call per layer, whatever M"
     M = len(next(iter(p.values())))
     x = x.expand(M, *x.shape) if shared else x
-    for i, m in enumerate(template):
+    layers, late_bias, skip = list(template), None, -1
+    for i, m in enumerate(layers):
+        nxt = layers[i + 1] if i + 1 < len(layers) else None
+        if i == skip: continue
         if isinstance(m, nn.Linear):
             x = _Linear.apply(x, p[f'{i}.weight'], p.get(f'{i}.bias'))
-        elif isinstance(m, nn.Conv2d):
-            x = _conv(x, p[f'{i}.weight'], p.get(f'{i}.bias'))
+        elif isinstance(m, nn.Conv2d):  # before a max-pool, the bias is added after it (max(a + b) = max(a) + b): 4x fewer elements
+            late_bias = p.get(f'{i}.bias') if isinstance(nxt, nn.MaxPool2d) else None
+            x = _conv(x, p[f'{i}.weight'], None if isinstance(nxt, nn.MaxPool2d) else p.get(f'{i}.bias'))
             x = x.view(M, -1, *x.shape[1:])
-        elif isinstance(m, nn.MaxPool2d): x = _pool(x)
+        elif isinstance(m, nn.MaxPool2d):  # a ReLU right after it is applied in the same pass
+            x, late_bias = _pool(x, late_bias, isinstance(nxt, nn.ReLU)), None
+            if isinstance(nxt, nn.ReLU): skip = i + 1
         elif isinstance(m, nn.ReLU): x = torch.relu(x)
         elif isinstance(m, nn.Flatten): x = x.reshape(*x.shape[:2], -1)
         elif isinstance(m, InstanceDropout) and m.training and m.p > 0:
@@ -333,9 +349,19 @@ def _optimizer(name:str, params:dict, lr:float, momentum:float=0.0, weight_decay
     "A `torch.optim` optimizer on the stacked parameters: N independent elementwise optimizers (fused kernels on CPU and CUDA)"
     ps = list(params.values())
     fused = {'fused': True} if all(p.device.type in ('cpu', 'cuda') and p.dtype == torch.float32 for p in ps) else {}
-    if name == 'sgd': return torch.optim.SGD(ps, lr=lr, momentum=momentum, weight_decay=weight_decay, **fused)
-    if name == 'adam': return torch.optim.Adam(ps, lr=lr, weight_decay=weight_decay, **fused)
-    return torch.optim.Adadelta(ps, lr=lr, rho=0.95, eps=1e-7, weight_decay=weight_decay)  # no fused Adadelta in torch
+    if name == 'sgd': opt = torch.optim.SGD(ps, lr=lr, momentum=momentum, weight_decay=weight_decay, **fused)
+    elif name == 'adam': opt = torch.optim.Adam(ps, lr=lr, weight_decay=weight_decay, **fused)
+    else: opt = torch.optim.Adadelta(ps, lr=lr, rho=0.95, eps=1e-7, weight_decay=weight_decay)  # no fused Adadelta in torch
+    opt.register_load_state_dict_post_hook(_state_in_param_layout)
+    return opt
+
+def _state_in_param_layout(opt:torch.optim.Optimizer):
+    "After `load_state_dict`: every state tensor in its parameter's memory layout (torch 2.14's fused CPU kernels compute wrong numbers when they differ, e.g. a checkpoint written when linear weights were stored transposed)"
+    for group in opt.param_groups:
+        for p in group['params']:
+            st = opt.state.get(p, {})
+            for k, v in st.items():
+                if torch.is_tensor(v) and v.shape == p.shape and v.stride() != p.stride(): st[k] = torch.empty_like(p, dtype=v.dtype).copy_(v)
 
 def lr_at(epoch:int, lr:float, lr_step=None)->float:
     "The learning rate of `epoch` (from 1) under the step decay `lr_step=(every, divide_by)`"
