@@ -94,6 +94,19 @@ def ratio(t, a, b):
     return float(np.median(t[a]) / np.median(t[b]))
 
 
+def step_report(name, sp, flops, n_models, peak):
+    "Print and return one `step_speed` result: per-instance ms, GFLOP/s beside the matmul `peak`, the ratios (wall, the issue's; CPU time)"
+    (nw, nc), (ew, ec), (kw_, kc) = sp['naive'], sp['engine'], sp['naive_kept']
+    r = dict(naive_ms=1e3 * nw, engine_ms_per_instance=1e3 * ew, naive_cpu_ms=1e3 * nc, engine_cpu_ms_per_instance=1e3 * ec,
+             naive_kept_ms=1e3 * kw_, naive_gflops=flops / nw / 1e9, engine_gflops=flops / ew / 1e9, matmul_peak_gflops=peak,
+             engine_fraction_of_peak=flops / ew / 1e9 / peak, ratio=nw / ew, ratio_cpu=nc / ec, ratio_vs_naive_kept=kw_ / ew, load=load())
+    print(f"{name} training step, batch 128, per instance: naive {r['naive_ms']:.1f} ms ({r['naive_gflops']:.0f} GFLOP/s), engine N={n_models} "
+          f"{r['engine_ms_per_instance']:.1f} ms ({r['engine_gflops']:.0f} GFLOP/s = {100 * r['engine_fraction_of_peak']:.0f}% of a {peak:.0f} GFLOP/s "
+          f"matmul peak measured in this run) -> {r['ratio']:.2f}x wall, {r['ratio_cpu']:.2f}x CPU time; {r['ratio_vs_naive_kept']:.2f}x over "
+          f"the naive step under the engine's memory setting ({r['naive_kept_ms']:.1f} ms); load {r['load']}", flush=True)
+    return r
+
+
 def cnn_step_flops(batch=128):
     "FLOPs of one training step of seed 000's CNN on 28x28 inputs: conv forward + weight gradient, fc1 forward + both gradients, fc2 likewise"
     conv, fc1, fc2 = 2 * 26 * 26 * 32 * 9, 2 * 5408 * 128, 2 * 128 * 10
@@ -101,39 +114,47 @@ def cnn_step_flops(batch=128):
 
 
 def step_speed(arch, arch_kwargs, n_models, steps=4, repeats=3, batch=128):
-    "Seconds per training step, naive (one instance, `nn.Module` + SGD, `nn.Dropout`) and engine (N instances, fused), interleaved"
-    import copy
-    from overfit_nb.engine import (_forward_fn, _grad_layout, _losses, _optimizer, dropout_keys, dropout_masks, dropout_shapes,
-                                   init_model, stack_params, use_instance_dropout)
+    """Seconds per instance of a training step, naive (one instance: `nn.Module`, SGD, `nn.Dropout`) and engine (N instances,
+    fused, under `train`'s memory setting), as medians of `repeats` interleaved measurements, each after a warm-up step:
+    {case: (wall, process CPU time)}; 'naive_kept' is the naive step under the engine's memory setting (what it would gain)"""
+    import contextlib, copy
+    from overfit_nb.engine import (_fast_math, _forward_fn, _grad_layout, _losses, _optimizer, dropout_keys, dropout_masks,
+                                   dropout_shapes, init_model, stack_params, use_instance_dropout)
     shape = (1, 28, 28)
     X, y = fake_mnist(1000)
     ms = [use_instance_dropout(init_model(arch, shape, 10, 0, i, None, arch_kwargs)) for i in range(n_models)]
     tmpl = copy.deepcopy(ms[0]).to('meta').train()
-    params = {k: _grad_layout(v).requires_grad_(True) for k, v in stack_params(ms).items()}
+    params = {k: _grad_layout(v, 'fused').requires_grad_(True) for k, v in stack_params(ms).items()}
     opt, fwd = _optimizer('sgd', params, 0.05, momentum=0.9), _forward_fn(tmpl, False, 'fused')
     shapes = dropout_shapes(tmpl, shape); keys = dropout_keys(0, range(n_models), 1, len(shapes)) if shapes else None
     g = torch.Generator().manual_seed(0)
-    def engine_steps():
-        for s in range(steps):
+    def engine_steps(k):
+        for s in range(k):
             idx = torch.randint(0, len(X), (n_models, batch), generator=g)
             logits = fwd(params, dropout_masks(shapes, keys, s, batch) if shapes else {}, X[idx])
             opt.zero_grad(set_to_none=True); _losses(logits, y[idx]).mean(1).sum().backward(); opt.step()
     m = build_model(arch, shape, 10, **arch_kwargs).train(); o = torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9)
-    def naive_steps():
-        for s in range(steps):
+    def naive_steps(k):
+        for s in range(k):
             idx = torch.randint(0, len(X), (batch,), generator=g)
             o.zero_grad(); F.cross_entropy(m(X[idx]), y[idx]).backward(); o.step()
-    engine_steps(); naive_steps()
-    t = interleaved(dict(naive=naive_steps, engine=engine_steps), repeats)
-    return float(np.median(t['naive'])) / steps, float(np.median(t['engine'])) / steps / n_models  # seconds per instance-step
+    kept = lambda: _fast_math(torch.device('cpu'))
+    cases = dict(naive=(naive_steps, contextlib.nullcontext, 1), engine=(engine_steps, kept, n_models), naive_kept=(naive_steps, kept, 1))
+    def run(f, ctx, per):
+        with ctx():
+            f(1)
+            w, c = time.perf_counter(), time.process_time(); f(steps)
+            return (time.perf_counter() - w) / steps / per, (time.process_time() - c) / steps / per
+    t = {k: [] for k in cases}
+    for _ in range(repeats):
+        for k, case in cases.items(): t[k].append(run(*case))
+    return {k: (float(np.median([x[0] for x in v])), float(np.median([x[1] for x in v]))) for k, v in t.items()}
 
 
 def op_calls(arch, arch_kwargs, n_models, in_shape=(1, 28, 28), batch=16):
-    "Operator calls (top level: from Python and autograd) of one training step of `n_models` instances, from torch.profiler"
-    import sys
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests'))
-    from test_engine_speed import step_calls
-    return sum(step_calls(arch, arch_kwargs, n_models, in_shape=in_shape, n=batch, batch=batch).values())
+    "Operator calls (top level: from Python and autograd) of one training step of `n_models` instances (`engine.step_op_calls`)"
+    from overfit_nb.engine import step_op_calls
+    return sum(step_op_calls(arch, arch_kwargs, n_models, in_shape=in_shape, n=batch, batch=batch).values())
 
 
 def main(quick=False, threads=2, device='cpu', repeats=2):
@@ -147,13 +168,9 @@ def main(quick=False, threads=2, device='cpu', repeats=2):
     peak = matmul_peak(device)
     res['matmul_peak_gflops'] = peak
     # the CNN step: GFLOP/s of one naive step and of the engine's step (per instance) beside the matmul peak
-    t_naive, t_eng = step_speed('salman_cnn', {}, N, repeats=repeats + 1)
-    fl = cnn_step_flops()
-    res['cnn_step'] = dict(naive_s=t_naive, engine_s_per_instance=t_eng, naive_gflops=fl / t_naive / 1e9,
-                           engine_gflops=fl / t_eng / 1e9, ratio=t_naive / t_eng, load=load())
-    print(f"seed-000 CNN training step, batch 128: naive {1e3 * t_naive:.1f} ms = {fl / t_naive / 1e9:.0f} GFLOP/s; engine (N={N}) "
-          f"{1e3 * t_eng:.1f} ms per instance = {fl / t_eng / 1e9:.0f} GFLOP/s -> {t_naive / t_eng:.1f}x; matmul peak {peak:.0f} GFLOP/s "
-          f"(load {res['cnn_step']['load']})")
+    sp = step_speed('salman_cnn', {}, N, repeats=repeats + 1)
+    res['cnn_step'] = step_report('cnn', sp, cnn_step_flops(), N, peak)
+    res['mlp_step'] = step_report('mlp', step_speed('mlp', dict(widths=(512,)), N, repeats=repeats + 1), mlp_train_flops(128, 1, 1), N, peak)
     te = fake_mnist(1000, seed=1)
     mlp = ('mlp', dict(widths=(512,)))
     for n_train, epochs in ((1000, 3 if quick else 10), (10000, 1 if quick else 3)):
@@ -228,12 +245,9 @@ def steps(repeats=3, calls_only=False):
     if calls_only: return res
     res['matmul_peak_gflops'] = [matmul_peak()]
     for name, arch, kw, fl in (('cnn', 'salman_cnn', {}, cnn_step_flops()), ('mlp', 'mlp', dict(widths=(512,)), mlp_train_flops(128, 1, 1))):
-        tn, te_ = step_speed(arch, kw, 20, repeats=repeats)
-        res[f'{name}_step'] = dict(naive_ms=1e3 * tn, engine_ms_per_instance=1e3 * te_, naive_gflops=fl / tn / 1e9, engine_gflops=fl / te_ / 1e9,
-                                   ratio=tn / te_, load=load())
+        sp = step_speed(arch, kw, 20, repeats=repeats)
         res['matmul_peak_gflops'].append(matmul_peak())
-        print(f"{arch} training step, batch 128: naive {1e3 * tn:.1f} ms ({fl / tn / 1e9:.0f} GFLOP/s), engine N=20 {1e3 * te_:.1f} ms per instance "
-              f"({fl / te_ / 1e9:.0f} GFLOP/s) -> {tn / te_:.1f}x; matmul peak {res['matmul_peak_gflops'][-1]:.0f} GFLOP/s; load {load()}", flush=True)
+        res[f'{name}_step'] = step_report(name, sp, fl, 20, res['matmul_peak_gflops'][-1])
     small = ('mlp', dict(widths=(64,)))
     g = torch.Generator().manual_seed(2)
     tr8, te8 = (torch.rand(1000, 1, 8, 8, generator=g), torch.randint(0, 10, (1000,), generator=g)), (torch.rand(500, 1, 8, 8, generator=g), torch.randint(0, 10, (500,), generator=g))

@@ -18,8 +18,8 @@ from .models import ARCHITECTURES, INITS, build_model, init_weights
 # %% auto #0
 __all__ = ['LOSSES', 'STRATEGIES', 'OPTIMIZERS', 'ENGINE_VERSION', 'stack_params', 'stack_buffers', 'unstack_params',
            'init_model', 'choose_strategy', 'InstanceDropout', 'use_instance_dropout', 'dropout_shapes', 'dropout_keys',
-           'dropout_masks', 'evaluate', 'grad_norm', 'lr_at', 'TrainState', 'batch_order', 'Dynamics', 'train',
-           'train_alone']
+           'dropout_masks', 'evaluate', 'grad_norm', 'lr_at', 'TrainState', 'batch_order', 'step_op_calls', 'Dynamics',
+           'train', 'train_alone']
 
 # %% ../nbs/02_engine.ipynb #1e9a9ffa
 def stack_params(modules:list # N modules of one architecture
@@ -153,10 +153,11 @@ def _lanes(keys:torch.Tensor, step:int, n:int)->torch.Tensor:
     k = _splitmix64(keys + _s64(((step + 1) * _GAMMA) % (1 << 64))).view(-1, 1)  # this step's key, per instance
     k1, k2 = k.view(torch.int32).view(-1, 2).unbind(1)               # its low and high 32 bits (little-endian)
     h = torch.arange((n + 1) // 2, dtype=torch.int32, device=keys.device).mul_(_GOLD32) + k1.view(-1, 1)
-    t = torch.empty_like(h)
-    torch.bitwise_right_shift(h, 16, out=t); h ^= t.bitwise_and_(0xFFFF); h *= _FMIX1; h ^= k2.view(-1, 1)
-    torch.bitwise_right_shift(h, 13, out=t); h ^= t.bitwise_and_((1 << 19) - 1); h *= _FMIX2
-    torch.bitwise_right_shift(h, 16, out=t); h ^= t.bitwise_and_(0xFFFF)
+    half = h.view(torch.int16).view(*h.shape, 2)  # every 32-bit word's low and high 16 bits (little-endian)
+    half[..., 0] ^= half[..., 1]                  # h ^= h >>> 16: only the low half changes (one op on half the data, not three)
+    h *= _FMIX1; h ^= k2.view(-1, 1)
+    t = torch.bitwise_right_shift(h, 13); h ^= t.bitwise_and_((1 << 19) - 1); h *= _FMIX2
+    half[..., 0] ^= half[..., 1]                  # h ^= h >>> 16
     return h.view(torch.int16)[:, :n]
 
 def dropout_masks(shapes:list,        # from `dropout_shapes`
@@ -189,39 +190,68 @@ def _fusable(template:nn.Module # a module (any device, `meta` included)
                                                   and m.dilation in (1, (1, 1)) and not m.ceil_mode and not m.return_indices): return False
     return True
 
+class _Linear(torch.autograd.Function):
+    "N linear layers at once, `x [M, n, in] @ w[M, out, in]^T + b [M, out]`, whose weight gradient is computed in `w`'s contiguous layout"
+    @staticmethod
+    def forward(ctx, x, w, b):
+        ctx.save_for_backward(x, w)
+        return torch.bmm(x, w.transpose(1, 2)) if b is None else torch.baddbmm(b.unsqueeze(1), x, w.transpose(1, 2))
+    @staticmethod
+    def backward(ctx, g):  # autograd's own rule gives `x^T g` transposed: a strided copy into the weight's layout at every step
+        x, w = ctx.saved_tensors
+        dx = torch.bmm(g, w) if ctx.needs_input_grad[0] else None
+        dw = torch.bmm(g.transpose(1, 2), x) if ctx.needs_input_grad[1] else None
+        return dx, dw, (g.sum(1) if ctx.needs_input_grad[2] else None)
+
 def _conv(x, w, b):
     "N convolutions at once: `x [M, n, C, H, W]`, `w [M, O, C, k, k]` -> `[M*n, O, H', W']` channels-last (im2col + one batched GEMM)"
     M, n, C, H, W = x.shape; k = w.shape[-1]
-    cols = x.unfold(3, k, 1).unfold(4, k, 1).permute(0, 1, 3, 4, 2, 5, 6).reshape(M, -1, C * k * k)  # [M, n*H'*W', C*k*k]
+    # the patches laid out [M, C*k*k, n*H'*W'] (a copy whose inner axis is a row of the image, not a 3-wide kernel row), used transposed
+    cols = x.unfold(3, k, 1).unfold(4, k, 1).permute(0, 2, 5, 6, 1, 3, 4).reshape(M, C * k * k, -1).transpose(1, 2)
     wt = w.reshape(M, w.shape[1], -1).transpose(1, 2)
     out = torch.bmm(cols, wt) if b is None else torch.baddbmm(b.unsqueeze(1), cols, wt)           # [M, n*H'*W', O]
     return out.view(M * n, H - k + 1, W - k + 1, -1).permute(0, 3, 1, 2)
 
 class _FromChannelsLast(torch.autograd.Function):
-    "`x.contiguous()` of a channels-last tensor whose gradient goes back channels-last (what `max_pool2d`'s fast backward needs)"
+    "`x + b` (then ReLU if `relu`) of a channels-last `x [M*n, C, h, w]` (`b [M, C]` or None), made contiguous; its gradient goes back channels-last (what `max_pool2d`'s fast backward needs)"
     @staticmethod
-    def forward(ctx, x): return x.contiguous()
+    def forward(ctx, x, b, relu:bool):
+        y = x.contiguous()  # the copy kernel's transposing path: faster than an elementwise op writing across layouts
+        if b is not None: y.view(len(b), -1, *x.shape[1:]).add_(b.view(*b.shape, 1, 1).unsqueeze(1))
+        if relu: y.clamp_min_(0)
+        ctx.relu, ctx.nb = relu, None if b is None else len(b)
+        ctx.save_for_backward(y if relu else None)
+        return y
     @staticmethod
-    def backward(ctx, g): return g.contiguous(memory_format=torch.channels_last)
+    def backward(ctx, g):
+        y, = ctx.saved_tensors
+        if ctx.relu: g = torch.ops.aten.threshold_backward(g, y, 0)  # ReLU's own gradient rule
+        gb = None if ctx.nb is None else g.reshape(ctx.nb, -1, *g.shape[1:]).sum((1, 3, 4))
+        return g.contiguous(memory_format=torch.channels_last), gb, None
 
-def _pool(x):
-    "2x2 max-pool of `x [M, n, C, H, W]`; a channels-last input is pooled channels-last (its fast path), then made contiguous"
+def _pool(x, b=None, relu:bool=False):
+    "2x2 max-pool of `x [M, n, C, H, W]`, plus bias `b [M, C]`, then ReLU if `relu`; a channels-last input is pooled channels-last (its fast path), then made contiguous"
     y = F.max_pool2d(x.flatten(0, 1), 2)
-    if y.is_contiguous(memory_format=torch.channels_last) and not y.is_contiguous(): y = _FromChannelsLast.apply(y)
+    if (y.is_contiguous(memory_format=torch.channels_last) and not y.is_contiguous()) or b is not None or relu: y = _FromChannelsLast.apply(y, b, relu)
     return y.view(*x.shape[:2], *y.shape[1:])
 
 def _fused_forward(template:nn.Module, p:dict, b:dict, x:torch.Tensor, shared:bool)->torch.Tensor:
     "Logits `[M, n, C]` of the M stacked instances of a `_fusable` template: one batched call per layer, whatever M"
     M = len(next(iter(p.values())))
     x = x.expand(M, *x.shape) if shared else x
-    for i, m in enumerate(template):
+    layers, late_bias, skip = list(template), None, -1
+    for i, m in enumerate(layers):
+        nxt = layers[i + 1] if i + 1 < len(layers) else None
+        if i == skip: continue
         if isinstance(m, nn.Linear):
-            w, bias = p[f'{i}.weight'].transpose(1, 2), p.get(f'{i}.bias')
-            x = torch.bmm(x, w) if bias is None else torch.baddbmm(bias.unsqueeze(1), x, w)
-        elif isinstance(m, nn.Conv2d):
-            x = _conv(x, p[f'{i}.weight'], p.get(f'{i}.bias'))
+            x = _Linear.apply(x, p[f'{i}.weight'], p.get(f'{i}.bias'))
+        elif isinstance(m, nn.Conv2d):  # before a max-pool, the bias is added after it (max(a + b) = max(a) + b): 4x fewer elements
+            late_bias = p.get(f'{i}.bias') if isinstance(nxt, nn.MaxPool2d) else None
+            x = _conv(x, p[f'{i}.weight'], None if isinstance(nxt, nn.MaxPool2d) else p.get(f'{i}.bias'))
             x = x.view(M, -1, *x.shape[1:])
-        elif isinstance(m, nn.MaxPool2d): x = _pool(x)
+        elif isinstance(m, nn.MaxPool2d):  # a ReLU right after it is applied in the same pass
+            x, late_bias = _pool(x, late_bias, isinstance(nxt, nn.ReLU)), None
+            if isinstance(nxt, nn.ReLU): skip = i + 1
         elif isinstance(m, nn.ReLU): x = torch.relu(x)
         elif isinstance(m, nn.Flatten): x = x.reshape(*x.shape[:2], -1)
         elif isinstance(m, InstanceDropout) and m.training and m.p > 0:
@@ -320,9 +350,19 @@ def _optimizer(name:str, params:dict, lr:float, momentum:float=0.0, weight_decay
     "A `torch.optim` optimizer on the stacked parameters: N independent elementwise optimizers (fused kernels on CPU and CUDA)"
     ps = list(params.values())
     fused = {'fused': True} if all(p.device.type in ('cpu', 'cuda') and p.dtype == torch.float32 for p in ps) else {}
-    if name == 'sgd': return torch.optim.SGD(ps, lr=lr, momentum=momentum, weight_decay=weight_decay, **fused)
-    if name == 'adam': return torch.optim.Adam(ps, lr=lr, weight_decay=weight_decay, **fused)
-    return torch.optim.Adadelta(ps, lr=lr, rho=0.95, eps=1e-7, weight_decay=weight_decay)  # no fused Adadelta in torch
+    if name == 'sgd': opt = torch.optim.SGD(ps, lr=lr, momentum=momentum, weight_decay=weight_decay, **fused)
+    elif name == 'adam': opt = torch.optim.Adam(ps, lr=lr, weight_decay=weight_decay, **fused)
+    else: opt = torch.optim.Adadelta(ps, lr=lr, rho=0.95, eps=1e-7, weight_decay=weight_decay)  # no fused Adadelta in torch
+    opt.register_load_state_dict_post_hook(_state_in_param_layout)
+    return opt
+
+def _state_in_param_layout(opt:torch.optim.Optimizer):
+    "After `load_state_dict`: every state tensor in its parameter's memory layout (torch 2.14's fused CPU kernels compute wrong numbers when they differ, e.g. a checkpoint written when linear weights were stored transposed)"
+    for group in opt.param_groups:
+        for p in group['params']:
+            st = opt.state.get(p, {})
+            for k, v in st.items():
+                if torch.is_tensor(v) and v.shape == p.shape and v.stride() != p.stride(): st[k] = torch.empty_like(p, dtype=v.dtype).copy_(v)
 
 def lr_at(epoch:int, lr:float, lr_step=None)->float:
     "The learning rate of `epoch` (from 1) under the step decay `lr_step=(every, divide_by)`"
@@ -456,11 +496,11 @@ def _initial_state(cfg, arch, arch_kwargs, init_params, init_buffers, dev):
                 raise ValueError(f"init_params[{k!r}] must have shape ({M} or 1, {', '.join(map(str, ref[k].shape))}), got {tuple(v.shape)!r}")
         params = {k: torch.as_tensor(init_params[k]).detach().float().expand(M, *ref[k].shape).clone() for k in ref}
         buffers = {k: torch.as_tensor(v).expand(M, *v.shape[1:]).clone() for k, v in {**stack_buffers(ms), **(init_buffers or {})}.items()}
-    return use_instance_dropout(copy.deepcopy(ms[0])).to('meta'), {k: _grad_layout(v.to(dev)).requires_grad_(True) for k, v in params.items()}, {k: v.to(dev) for k, v in buffers.items()}
+    return use_instance_dropout(copy.deepcopy(ms[0])).to('meta'), {k: _grad_layout(v.to(dev), cfg['strategy']).requires_grad_(True) for k, v in params.items()}, {k: v.to(dev) for k, v in buffers.items()}
 
-def _grad_layout(v:torch.Tensor)->torch.Tensor:
-    "Stacked linear weights `[n, out, in]` stored as the transpose of a contiguous `[n, in, out]`: the layout their batched gradient has"
-    return v.transpose(1, 2).contiguous().transpose(1, 2) if v.ndim == 3 else v
+def _grad_layout(v:torch.Tensor, strategy:str='fused')->torch.Tensor:
+    "A stacked parameter in the layout its gradient has: contiguous for 'fused' (`_Linear`), else linear weights `[n, out, in]` stored as the transpose of a contiguous `[n, in, out]` (vmap's batched backward)"
+    return v.transpose(1, 2).contiguous().transpose(1, 2) if v.ndim == 3 and strategy != 'fused' else v.contiguous()
 
 def _persistent(template:nn.Module, buffers:dict)->dict:
     "The buffers that belong in a state dict (BatchNorm statistics), on the CPU; constant non-persistent ones are rebuilt"
@@ -485,15 +525,73 @@ def _end_epoch(epoch, state, splits, fwd_eval, cfg, eval_batch_size, callbacks, 
                                            optimizer=state.optimizer.state_dict()))
         state.saved_at = time.monotonic()
 
+# %% ../nbs/02_engine.ipynb #5e0c0a02
+def step_op_calls(arch,                  # name in `ARCHITECTURES`, or a builder
+                  arch_kwargs:dict|None=None,
+                  n_models:int=1,        # N, instances trained at once
+                  in_shape=(1, 8, 8),    # (C, H, W) of one input
+                  n:int=8,               # examples in the epoch
+                  batch:int=4,           # examples per step
+                  optimizer:str='sgd',   # 'sgd' (momentum 0.9), 'adam' or 'adadelta'
+                  nested:bool=False      # also return the counts including the calls operators make inside operators
+                 ):                      # Counter {operator: calls}; with `nested`, (top level, all)
+    "Operator calls (top level: from Python or autograd) of one epoch of `n / batch` fused training steps of `n_models` instances, from `torch.profiler` on the CPU"
+    import collections
+    from torch.profiler import ProfilerActivity, profile
+    core.check_int('n_models', n_models); core.check_int('batch', batch); core.check_int('n', n)
+    core.check_choice('optimizer', optimizer, OPTIMIZERS)
+    ms = [use_instance_dropout(init_model(arch, in_shape, 10, 0, i, None, arch_kwargs)) for i in range(n_models)]
+    tmpl = copy.deepcopy(ms[0]).to('meta').train()
+    params = {k: _grad_layout(v, 'fused').requires_grad_(True) for k, v in stack_params(ms).items()}
+    opt = _optimizer(optimizer, params, 0.01, momentum=0.9 if optimizer == 'sgd' else 0.0)
+    shapes = dropout_shapes(tmpl, in_shape)
+    keys = dropout_keys(0, range(n_models), 1, len(shapes)) if shapes else None
+    g = torch.Generator().manual_seed(0)
+    X, y = torch.rand(n, *in_shape, generator=g), torch.randint(0, 10, (n,), generator=g)
+    perm = torch.stack([torch.randperm(n, generator=g) for _ in range(n_models)])
+    fwd = _forward_fn(tmpl, False, 'fused')
+    _train_epoch(fwd, params, {}, opt, X, y, perm, batch, 'ce', True, shapes, keys)  # warm-up (optimizer state)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        _train_epoch(fwd, params, {}, opt, X, y, perm, batch, 'ce', True, shapes, keys)
+    alias = lambda name: 'aten::view' if name == 'aten::_reshape_alias' else name  # one aliasing op: `reshape` names it by the strides of a size-1 axis
+    top, every = collections.Counter(), collections.Counter()
+    for e in prof.events():
+        if not e.name.startswith('aten::'): continue
+        every[alias(e.name)] += 1
+        if e.cpu_parent is None or not e.cpu_parent.name.startswith('aten::'): top[alias(e.name)] += 1  # called by Python or autograd
+    return (top, every) if nested else top
+
 # %% ../nbs/02_engine.ipynb #67331b53
 @contextlib.contextmanager
 def _fast_math(dev:torch.device):
-    "Enable TF32 matmuls and convolutions on CUDA for the duration of the block (unless `$OVERFIT_NB_TF32` is '0')"
+    "Enable TF32 matmuls and convolutions on CUDA for the duration of the block (unless `$OVERFIT_NB_TF32` is '0'); on the CPU, `_reuse_freed_memory`"
+    if dev.type == 'cpu':
+        with _reuse_freed_memory(): yield
+        return
     if dev.type != 'cuda' or os.environ.get('OVERFIT_NB_TF32', '1') == '0': yield; return
     old = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
     try: yield
     finally: torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = old
+
+def _libc():
+    "The C library, if it is glibc (it has `mallopt` and `malloc_trim`), else None"
+    try:
+        import ctypes, ctypes.util
+        lib = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6')
+    except OSError: return None
+    return lib if hasattr(lib, 'mallopt') and hasattr(lib, 'malloc_trim') else None
+
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # glibc's mallopt parameters
+
+@contextlib.contextmanager
+def _reuse_freed_memory():
+    "On glibc, keep freed memory in the heap for the block's duration and reuse it; defaults restored and the heap trimmed after"
+    lib = _libc()
+    if lib is None or os.environ.get('OVERFIT_NB_MALLOC', '1') == '0': yield; return
+    lib.mallopt(_M_MMAP_MAX, 0); lib.mallopt(_M_TRIM_THRESHOLD, 1 << 30)
+    try: yield
+    finally: lib.mallopt(_M_MMAP_MAX, 65536); lib.mallopt(_M_TRIM_THRESHOLD, 128 * 1024); lib.malloc_trim(0)
 
 # %% ../nbs/02_engine.ipynb #4af63c1e
 class Dynamics:
