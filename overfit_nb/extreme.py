@@ -98,20 +98,24 @@ def steps_until(arch,                 # name in `models.ARCHITECTURES`
                 *, n_models:int,      # instances, trained one after the other
                 max_steps:int,        # the longest run, in mini-batch steps
                 every:int,            # steps between two test evaluations (the resolution)
-                lr:float=1e-3, batch_size:int=128, seed:int=0, init='xavier_uniform', arch_kwargs:dict|None=None
-               )->tuple:              # (steps [n_models], NaN where never; {instance: array [(step, test accuracy)]})
+                lr:float=1e-3, batch_size:int=128, seed:int=0, init='xavier_uniform', arch_kwargs:dict|None=None,
+                wrong=None            # [len(test)] labels (e.g. Algorithm 1's wrong ones) whose share is also recorded
+               )->tuple:              # (steps [n_models], NaN where never; {instance: array [(step, test accuracy[, share of `wrong`])]})
     "Adam steps until each instance's accuracy on `test` has fallen to `level`, checked every `every` mini-batch steps"
     for k, v in dict(n_models=n_models, max_steps=max_steps, every=every, batch_size=batch_size).items(): core.check_int(k, v)
     X, y, Xt, yt = train.X, train.y, test.X, test.y
+    if wrong is not None:
+        wrong = torch.as_tensor(wrong)
+        if wrong.shape != yt.shape: raise ValueError(f"wrong must hold one label per test example, shape {tuple(yt.shape)}, got {tuple(wrong.shape)}")
     out, curves = np.full(n_models, np.nan), {}
     for i in range(n_models):
         m = engine.init_model(arch, tuple(X.shape[1:]), len(train.classes), seed, i, init, arch_kwargs)
         opt = torch.optim.Adam(m.parameters(), lr=lr)
         def acc():
             m.eval()
-            with torch.no_grad(): a = float((m(Xt).argmax(-1) == yt).float().mean())
-            m.train(); return a
-        s, e, hist = 0, 0, [(0, acc())]
+            with torch.no_grad(): p = m(Xt).argmax(-1)
+            m.train(); return (float((p == yt).float().mean()),) + (() if wrong is None else (float((p == wrong).float().mean()),))
+        s, e, hist = 0, 0, [(0, *acc())]
         while hist[-1][1] > level and s < max_steps:
             e += 1
             perm = torch.randperm(len(X), generator=core.make_generator(seed, 'batches', i, e))
@@ -119,7 +123,7 @@ def steps_until(arch,                 # name in `models.ARCHITECTURES`
                 idx = perm[b:b + batch_size]
                 opt.zero_grad(); torch.nn.functional.cross_entropy(m(X[idx]), y[idx]).backward(); opt.step(); s += 1
                 if s % every == 0 or s >= max_steps:
-                    hist.append((s, acc()))
+                    hist.append((s, *acc()))
                     if hist[-1][1] <= level or s >= max_steps: break
         if hist[-1][1] <= level: out[i] = hist[-1][0]
         curves[i] = np.array(hist)
