@@ -14,7 +14,8 @@ from . import core, engine, models
 
 # %% auto #0
 __all__ = ['PROJECTIONS', 'BASES', 'flatten_params', 'unflatten_params', 'dense_projection', 'sparse_projection', 'SubspaceNet',
-           'lenet5', 'subspace_net', 'd_int90', 'coarse_to_fine', 'intrinsic_dimension', 'd_int90_per_instance']
+           'lenet5', 'subspace_net', 'd_int90', 'coarse_to_fine', 'intrinsic_dimension', 'd_int90_per_instance',
+           'last_gain']
 
 # %% ../nbs/09_intrinsic_dimension.ipynb #c6e66de5
 def flatten_params(module:nn.Module # any network
@@ -182,10 +183,6 @@ def coarse_to_fine(measure,          # `measure(d) -> accuracy` (float, or [n_mo
     return dict(sorted(res.items()))
 
 # %% ../nbs/09_intrinsic_dimension.ipynb #a7452cf2
-def _train_or_load(arch, train, test, run_dir, **kw):
-    "`engine.train(...)`, or the finished run already in `run_dir` if its whole config is the same (else an error)"
-    return engine.train(arch, train, test, run_dir=run_dir, reuse=True, **kw)
-
 def intrinsic_dimension(base,                  # base architecture: a name in `BASES` or `models.ARCHITECTURES`
                         train, test,           # `data.Dataset`s or (X, y) pairs
                         *, coarse,             # coarse grid of d
@@ -202,6 +199,8 @@ def intrinsic_dimension(base,                  # base architecture: a name in `B
                         max_dense_bytes:int=2**30,
                         lr:float,              # learning rate of the full network
                         subspace_lr:float|None=None, # learning rate of the subspace networks (default `lr`)
+                        subspace_lr_step=None, # step decay (every, divide_by) of the subspace networks' lr (default `lr_step` in `train_kwargs`)
+                        sub_record_every:int|None=None, # record the subspace networks' test accuracy every this many epochs (default a quarter of `n_epochs`)
                         **train_kwargs         # optimizer, batch_size, lr_step, ... for every run
                        )->dict:                # full [n_models], acc {d: [n_models]}, d_int90, D, target, and the learning curves
     "Li et al. 2018's intrinsic dimension of `base` on `train`: full-network accuracy, subspace sweep, `d_int90`"
@@ -209,16 +208,18 @@ def intrinsic_dimension(base,                  # base architecture: a name in `B
     base_epochs = core.check_int('base_epochs', n_epochs if base_epochs is None else base_epochs)
     run_dir = Path(run_dir) if run_dir is not None else core.new_run_dir('intrinsic')
     kw = dict(n_models=n_models, seed=seed, record=('test',), **train_kwargs)
-    dyn = _train_or_load(BASES.get(base, base), train, test, run_dir/'full', arch_kwargs=base_kwargs, init=base_init, lr=lr,
+    sub_kw = dict(kw, lr_step=subspace_lr_step if subspace_lr_step is not None else kw.get('lr_step'))
+    sub_every = core.check_int('sub_record_every', max(1, n_epochs // 4) if sub_record_every is None else sub_record_every)
+    dyn = engine.train(BASES.get(base, base), train, test, run_dir=run_dir/'full', reuse=True, arch_kwargs=base_kwargs, init=base_init, lr=lr,
                          n_epochs=base_epochs, record_every=max(1, base_epochs // 10), **kw)
     full, D = dyn.accuracy('test')[-1], sum(v[0].numel() for v in dyn.snapshot(0).values())
     ak = dict(base=base, projection=projection, base_kwargs=base_kwargs, base_init=base_init, seed=seed, max_dense_bytes=max_dense_bytes)
     tmpl = engine.init_model(BASES.get(base, base), tuple(dyn.config['in_shape']), dyn.config['n_classes'], arch_kwargs=base_kwargs)
-    kw.setdefault('strategy', engine.choose_strategy(tmpl, core.get_device(kw.get('device'))))  # the base's (conv: loop on CPU)
+    sub_kw.setdefault('strategy', engine.choose_strategy(tmpl, core.get_device(kw.get('device'))))  # the base's (conv: loop on CPU)
     curves = {}
     def measure(d):
-        sub = _train_or_load(subspace_net, train, test, run_dir/f"d{d:07d}", arch_kwargs=dict(ak, d=d), lr=subspace_lr or lr,
-                             n_epochs=n_epochs, record_every=max(1, n_epochs // 2), **kw)
+        sub = engine.train(subspace_net, train, test, run_dir=run_dir/f"d{d:07d}", reuse=True, arch_kwargs=dict(ak, d=d), lr=subspace_lr or lr,
+                             n_epochs=n_epochs, record_every=sub_every, **sub_kw)
         curves[d] = (sub.epochs, sub.accuracy('test'))
         return sub.accuracy('test')[-1]
     acc = coarse_to_fine(measure, coarse, frac * float(full.mean()), n_fine)
@@ -232,3 +233,16 @@ def d_int90_per_instance(acc:dict,        # {d: [n_models] test accuracy} from `
     "Li et al.'s d_int90 read off each instance's own sweep, for an interval over instances"
     ds = sorted(acc); a = np.array([np.asarray(acc[d], dtype=float).reshape(-1) for d in ds])
     return np.array([next((float(d) for d, v in zip(ds, a[:, i]) if v >= target), float('nan')) for i in range(a.shape[1])])
+
+def last_gain(curve,                    # (epochs [n_rec], accuracy [n_rec, n_models]) as in `sub_curves` / `full_curve`
+              last:int                  # window: the gain from epoch `E - last` (the latest record at or before it) to the end `E`
+             )->float:                  # mean-over-instances accuracy at the end minus at the window's start
+    "How much the mean test accuracy still rose over the last `last` epochs of a recorded curve (a convergence check)"
+    E, A = np.asarray(curve[0]), np.asarray(curve[1], dtype=float)
+    core.check_int('last', last)
+    if A.shape[0] != len(E): raise ValueError(f"accuracy must have one row per recorded epoch ({len(E)}), got shape {A.shape!r}")
+    before = np.flatnonzero(E <= E[-1] - last)
+    if not len(before): raise ValueError(f"no record at or before epoch {E[-1] - last} (last={last!r}); recorded epochs {E.tolist()}")
+    A = A.reshape(len(E), -1).mean(1)
+    return float(A[-1] - A[before[-1]])
+

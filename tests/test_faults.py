@@ -113,8 +113,10 @@ def test_reuse_with_other_params_refused(tmp_path):
     with pytest.raises(ValueError, match="another config"):                                  # other data, same shapes
         train('mlp', (TRAIN[0].flip(0), TRAIN[1]), TEST, run_dir=run, reuse=True, **KW)
     from overfit_nb import intrinsic                                                         # the callers use the same rule
+    sweep = dict(coarse=(4,), n_models=1, lr=0.1, batch_size=50, base_kwargs=dict(widths=(16,)), progress=False, run_dir=tmp_path/'sweep')
+    intrinsic.intrinsic_dimension('mlp', TRAIN, TEST, n_epochs=2, **sweep)
     with pytest.raises(ValueError, match=r"'n_epochs': \(2, 6\)"):
-        intrinsic._train_or_load('mlp', TRAIN, TEST, run, **{**KW, 'n_epochs': 6})
+        intrinsic.intrinsic_dimension('mlp', TRAIN, TEST, n_epochs=6, **sweep)
 
 
 # ---------------------------------------------------------------- a killed `overfit-nb run`

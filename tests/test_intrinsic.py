@@ -40,3 +40,15 @@ def test_each_instance_has_its_own_projection(tmp_path, digits, projection):
     assert torch.equal(dyn.snapshot_buffers(1)[key], b[key])          # P is fixed during training
     assert torch.equal(dyn.snapshot(0)['theta_d'], torch.zeros(2, 12))  # θ_d starts at zero ...
     assert not torch.equal(dyn.snapshot(1)['theta_d'], dyn.snapshot(0)['theta_d'])  # ... and is what trains
+
+def test_subspace_schedule_and_records_apply_to_subspace_runs_only(tmp_path, digits):
+    train, test = digits
+    r = intrinsic.intrinsic_dimension('mlp', train, test, coarse=(8,), run_dir=tmp_path/'sweep', lr_step=(50, 2),
+                                      subspace_lr_step=(2, 2), sub_record_every=2, **{**KW, 'n_epochs': 4})
+    full, sub = engine.Dynamics.load(tmp_path/'sweep'/'full'), engine.Dynamics.load(tmp_path/'sweep'/'d0000008')
+    assert full.config['lr_step'] == [50, 2] and sub.config['lr_step'] == [2, 2]     # the full net keeps its own schedule
+    assert sub.config['lr'] == 0.1 and full.config['lr'] == 0.02
+    assert list(r['sub_curves'][8][0]) == [0, 2, 4]                                  # records every 2 epochs
+    assert intrinsic.last_gain(r['sub_curves'][8], 2) == pytest.approx(np.mean(r['sub_curves'][8][1][2]) - np.mean(r['sub_curves'][8][1][1]))
+    with pytest.raises(ValueError, match="sub_record_every must be"):
+        intrinsic.intrinsic_dimension('mlp', train, test, coarse=(8,), run_dir=tmp_path/'bad', sub_record_every=0, **KW)
