@@ -215,7 +215,7 @@ def intrinsic_dimension(base,                  # base architecture: a name in `B
     full, D = dyn.accuracy('test')[-1], sum(v[0].numel() for v in dyn.snapshot(0).values())
     ak = dict(base=base, projection=projection, base_kwargs=base_kwargs, base_init=base_init, seed=seed, max_dense_bytes=max_dense_bytes)
     tmpl = engine.init_model(BASES.get(base, base), tuple(dyn.config['in_shape']), dyn.config['n_classes'], arch_kwargs=base_kwargs)
-    sub_kw.setdefault('strategy', engine.choose_strategy(tmpl, core.get_device(kw.get('device'))))  # the base's (conv: loop on CPU)
+    sub_kw.setdefault('strategy', engine.choose_strategy(tmpl, core.get_device(kw.get('device'))))  # the base's strategy (a `strategy` in train_kwargs overrides it)
     curves = {}
     def measure(d):
         sub = engine.train(subspace_net, train, test, run_dir=run_dir/f"d{d:07d}", reuse=True, arch_kwargs=dict(ak, d=d), lr=subspace_lr or lr,
