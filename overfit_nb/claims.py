@@ -25,17 +25,24 @@ class Estimate:
     interval: tuple|None = None
     how: str = 'single run'
 
-def interval_over(values,          # one number per instance or seed
-                  level:float=0.95 # coverage of the interval
+def interval_over(values,            # one number per instance or seed
+                  level:float=0.95,  # coverage of the interval
+                  domain:tuple=None, # (low, high) the quantity cannot leave, e.g. (0, 1) for an error rate; None: unbounded
                  )->Estimate:
-    "The mean of `values` and its Student-t interval over them (None for a single value)"
+    "The mean of `values` and its Student-t interval over them (None for a single value), clipped to `domain`"
     v = np.asarray(values, dtype=float).ravel()
     if v.size == 0: raise ValueError("interval_over needs at least one value, got none")
+    if domain is not None:
+        lo, hi = domain
+        if not lo < hi: raise ValueError(f"domain must be (low, high) with low < high, got {domain!r}")
+        if v.min() < lo or v.max() > hi: raise ValueError(f"values {v.min():g}..{v.max():g} leave their domain {domain!r}")
     m = float(v.mean())
     if v.size < 2: return Estimate(m, None, 'single run')
     from scipy import stats
     h = float(stats.t.ppf((1 + level) / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
-    return Estimate(m, (m - h, m + h), f"{level:.0%} t-interval over {v.size} instances/seeds")
+    how = f"{level:.0%} t-interval over {v.size} instances/seeds"
+    if domain is None or (lo <= m - h and m + h <= hi): return Estimate(m, (m - h, m + h), how)
+    return Estimate(m, (max(m - h, lo), min(m + h, hi)), how + f", clipped to {list(domain)}")
 
 def bootstrap_interval(stat:Callable, # function of the resampled arrays, returning a number
                        *arrays,       # arrays resampled together along their first axis (one row per example)
