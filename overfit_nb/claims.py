@@ -95,8 +95,8 @@ def _finite(x)->bool:
 
 def _nan(ours): return 'not reproduced', f"no finite value measured (ours = {fmt(ours)})", float('nan')
 
-def _with_interval(ours, interval)->str:
-    return fmt(ours) + (f" [{fmt(interval[0])}, {fmt(interval[1])}]" if interval is not None else " (single run)")
+def _with_interval(ours, interval, how:str|None=None)->str:
+    return fmt(ours) + (f" [{fmt(interval[0])}, {fmt(interval[1])}]" if interval is not None else f" ({how or 'single run'})")
 
 # %% ../nbs/00_claims.ipynb #db7cfa42
 def close_to(target:float,         # the paper's number
@@ -106,12 +106,14 @@ def close_to(target:float,         # the paper's number
     "Ours equals `target` within max(abs, rel*|target|)"
     tol = builtins.max(abs or 0.0, (rel or 0.0) * builtins.abs(target))
     if not tol > 0: raise ValueError(f"close_to needs rel > 0 or abs > 0, got rel={rel!r}, abs={abs!r}")
-    def fn(ours, interval, baseline, **_):
+    def fn(ours, interval, baseline, uncertainty=None, **_):
         if not _finite(ours) or np.ndim(ours): return _nan(ours)
         ours = float(ours); gap = builtins.abs(ours - target)
         reach = float('inf') if interval is None else builtins.max(interval[0] - target, target - interval[1], 0.0)
-        says = f"ours {_with_interval(ours, interval)} vs the paper's {fmt(target)} (tolerance {fmt(tol)})"
-        if gap <= tol: return 'reproduced', says, ours
+        says = f"ours {_with_interval(ours, interval, uncertainty)} vs the paper's {fmt(target)} (tolerance {fmt(tol)})"
+        if gap <= tol:
+            if interval is None or target - tol <= interval[0] and interval[1] <= target + tol: return 'reproduced', says, ours
+            return 'partly', says + ': our interval leaves the tolerance band', ours
         if gap <= 2 * tol or reach <= tol: return 'partly', says + ': outside the tolerance, within twice it or within our interval', ours
         return 'not reproduced', says, ours
     return Rule(f"within {fmt(tol)} of {fmt(target)}", fn)
@@ -122,14 +124,14 @@ def exceeds(margin:float=0.0,           # how much better ours must be
            )->Rule:
     "Ours is better than the baseline by more than `margin`, beyond both intervals"
     s = 1.0 if higher_is_better else -1.0
-    def fn(ours, interval, baseline, baseline_interval=None, baseline_single_run=False, **_):
+    def fn(ours, interval, baseline, baseline_interval=None, baseline_single_run=False, uncertainty=None, **_):
         if not _finite(ours) or np.ndim(ours): return _nan(ours)
         if not _finite(baseline): return 'not reproduced', f"baseline is not a finite number ({fmt(baseline)})", float(ours)
         ours, baseline = float(ours), float(baseline)
         lo, hi = interval if interval is not None else (ours, ours)
         blo, bhi = baseline_interval if baseline_interval is not None else (baseline, baseline)
         worst, best_base = (lo, bhi) if s > 0 else (hi, blo)
-        says = f"ours {_with_interval(ours, interval)} vs baseline " + (fmt(baseline) if baseline_interval is None else _with_interval(baseline, baseline_interval))
+        says = f"ours {_with_interval(ours, interval, uncertainty)} vs baseline " + (fmt(baseline) if baseline_interval is None else _with_interval(baseline, baseline_interval))
         if s * (ours - baseline) <= margin: return 'not reproduced', says + f": not better by more than {fmt(margin)}", ours
         if interval is None: return 'partly', says + ": better, but a single run has no interval", ours
         if baseline_single_run: return 'partly', says + ": better, but the baseline is a single run", ours
@@ -200,9 +202,9 @@ def peak_at(x0:float,                    # where the paper puts the peak (e.g. t
 def in_range(lo:float, hi:float)->Rule:
     "Ours and our whole interval lie in [lo, hi]; partly when only the point, or only the interval, reaches it"
     if not lo <= hi: raise ValueError(f"in_range needs lo <= hi, got {lo!r}, {hi!r}")
-    def fn(ours, interval, baseline, **_):
+    def fn(ours, interval, baseline, uncertainty=None, **_):
         if not _finite(ours) or np.ndim(ours): return _nan(ours)
-        ours = float(ours); says = f"ours {_with_interval(ours, interval)}, the paper's range [{fmt(lo)}, {fmt(hi)}]"
+        ours = float(ours); says = f"ours {_with_interval(ours, interval, uncertainty)}, the paper's range [{fmt(lo)}, {fmt(hi)}]"
         if lo <= ours <= hi:
             if interval is None or lo <= interval[0] and interval[1] <= hi: return 'reproduced', says, ours
             return 'partly', says + ': our interval leaves the range', ours
@@ -290,7 +292,7 @@ class Registry:
             if baseline.interval is None: evidence['baseline_single_run'] = True  # measured once: not an exact constant
             baseline, baseline_interval = baseline.value, baseline.interval
         if baseline_interval is not None: evidence['baseline_interval'] = baseline_interval
-        v, why, head = rule(ours, interval, baseline, **evidence)
+        v, why, head = rule(ours, interval, baseline, uncertainty=uncertainty, **evidence)
         if v == 'reproduced' and not _finite(head): raise ValueError(f"claim {c.id!r}: 'reproduced' needs a finite number, got {head!r}")
         scalar = np.ndim(ours) == 0 and not isinstance(ours, (bool, np.bool_))
         text = (_with_interval(head, interval) if interval is not None or not uncertainty else f"{fmt(head)} ({uncertainty})") if scalar else fmt(head)
