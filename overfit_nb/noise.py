@@ -187,12 +187,14 @@ def chance_polarization(stats:list # `node_statistics` output, one dict per hidd
     "Eq. 6 with corruption spread at random within each class, for the same sample-set sizes (hypergeometric expectation)"
     out, cache = [], {}
     for st in stats:
-        vals = []
-        for c, n in zip(*np.nonzero(st['n_active_class'].numpy())):
-            key = (int(st['n_class'][c]), int(st['n_class_corrupt'][c]), int(st['n_active_class'][c, n]))
-            if key not in cache: cache[key] = _expected_polarization(*key)
-            vals.append(cache[key])
-        out.append(float(np.mean(vals)) if vals else float('nan'))
+        A = np.asarray(st['n_active_class'], dtype=np.int64)
+        cs, ns = np.nonzero(A)                                   # Eq. 6's (class, node) pairs: nodes active for the class
+        if not len(cs): out.append(float('nan')); continue
+        keys = np.stack([np.asarray(st['n_class'], dtype=np.int64)[cs], np.asarray(st['n_class_corrupt'], dtype=np.int64)[cs], A[cs, ns]], 1)
+        uniq, inv = np.unique(keys, axis=0, return_inverse=True)  # one hypergeometric expectation per distinct (N_c, K_c, n)
+        for k in map(tuple, uniq.tolist()):
+            if k not in cache: cache[k] = _expected_polarization(*k)
+        out.append(float(np.array([cache[k] for k in map(tuple, uniq.tolist())])[inv.ravel()].mean()))
     return torch.tensor(out, dtype=torch.float64)
 
 # %% ../nbs/11_noise.ipynb #0d970a6f
