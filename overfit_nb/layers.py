@@ -6,12 +6,13 @@
 from __future__ import annotations
 import numpy as np
 import torch
+from torch import nn
 from torch import Tensor
-from . import core, engine
+from . import core, engine, models
 
 # %% auto #0
-__all__ = ['layer_names', 'reset_layer', 'fresh_params', 'layer_distance', 'layer_robustness', 'classify_layers',
-           'plot_robustness', 'robustness_experiment']
+__all__ = ['FC_LOSSES', 'layer_names', 'reset_layer', 'fresh_params', 'softmax_mlp', 'layer_distance', 'layer_robustness',
+           'classify_layers', 'accuracy_dropout_on', 'plot_robustness', 'robustness_experiment']
 
 # %% ../nbs/08_layer_robustness.ipynb #65ae5a4e
 def layer_names(params:dict # stacked parameters {name: [n_models, ...]} in the module's order
@@ -47,6 +48,17 @@ def fresh_params(arch,                 # a name in `models.ARCHITECTURES` or a b
     core.check_int('n_models', n_models)
     return engine.stack_params([engine.init_model(arch, in_shape, n_classes, seed=seed, i=i, init=init, arch_kwargs=arch_kwargs)
                                 for i in range(n_models)])
+
+# %% ../nbs/08_layer_robustness.ipynb #3a1ee60b
+def softmax_mlp(in_shape=(1, 28, 28), # shape of one input (flattened)
+                n_classes:int=10,      # outputs: class probabilities
+                **kw                   # `models.mlp`'s options (widths, dropout, ...)
+               )->nn.Module:
+    "`models.mlp` followed by a softmax: trained with the engine's `loss='mse'` it minimises Weng's MSE of the softmax output"
+    return nn.Sequential(*models.mlp(in_shape, n_classes, **kw), nn.Softmax(-1))
+
+FC_LOSSES = {'mse_softmax': (softmax_mlp, 'mse'),  # Weng's layer_equality.py (through create_mnist_model's 'x_ent' typo)
+             'ce': ('mlp', 'ce')}                  # cross-entropy on the logits (the usual choice; Zhang et al. do not say)
 
 # %% ../nbs/08_layer_robustness.ipynb #8a94dce7
 def layer_distance(params:dict,    # stacked parameters {name: [n_models, ...]}, e.g. the final ones
@@ -86,6 +98,24 @@ def classify_layers(reinit:Tensor,      # [n_layers, n_models] test accuracy aft
         raise ValueError(f"reinit must be [n_layers, n_models] with n_models = len(base) = {base.shape[-1]}, got shape {tuple(reinit.shape)!r}")
     drop = base.mean() - reinit.mean(1)
     return ['critical' if dr > threshold else 'robust' for dr in drop.tolist()]
+
+# %% ../nbs/08_layer_robustness.ipynb #7913330e
+def accuracy_dropout_on(arch,            # the architecture of `params` (name or builder), with its dropout layers
+                        params:dict,     # stacked trained parameters {name: [n_models, ...]}
+                        X, y,            # test inputs and labels
+                        seed:int=0,      # seed of the dropout masks
+                        arch_kwargs:dict|None=None, n_classes:int=10
+                       )->Tensor:        # [n_models] test accuracy with dropout on, one mask per example
+    "Test accuracy of each instance with its dropout layers left on, as Weng's code evaluates (one random mask per example)"
+    X, y = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y)
+    out = []
+    for i in range(len(next(iter(params.values())))):
+        m = engine.init_model(arch, tuple(X.shape[1:]), n_classes, arch_kwargs=arch_kwargs)
+        m.load_state_dict(engine.unstack_params(params, i))   # strict: every tensor in its place
+        with torch.no_grad(), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(core.derive_seed(seed, 'dropout-on', i))
+            out.append((m.train()(X).argmax(-1) == y).float().mean())
+    return torch.stack(out)
 
 # %% ../nbs/08_layer_robustness.ipynb #89fccbd9
 def plot_robustness(res:dict,          # the output of `layer_robustness`
