@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor
-from . import core
+from . import core, engine
 
 # %% auto #0
 __all__ = ['PAPER_CLAIMS', 'weight_norm', 'distance_from_init', 'matched_epochs', 'probe_set', 'masked_accuracy',

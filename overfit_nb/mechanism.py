@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import Tensor
-from . import core, engine
+from torch import nn, Tensor
+from . import core, engine, models
 
 # %% auto #0
 __all__ = ['scaled_softmax', 'scaled_cross_entropy', 'interpolate_params', 'interpolation_curve', 'good_intervals', 'loss_split',
@@ -53,18 +53,58 @@ def interpolate_params(w1:dict, # one network's parameters `{name: tensor}` (the
     return {k: mix(w1[k], w2[k]) for k in w1}
 
 # %% ../nbs/04_mechanism.ipynb #6323c521
+def _conv_pool_split(template:nn.Module)->bool:
+    "Whether `template` is an `nn.Sequential` opening with a zero-padded `Conv2d` and a 2x2, stride-2 `MaxPool2d` (the §II CNN)"
+    if type(template) is not nn.Sequential or len(template) < 3: return False
+    c, m = template[0], template[1]
+    return (isinstance(c, nn.Conv2d) and c.padding_mode == 'zeros' and isinstance(m, nn.MaxPool2d) and m.kernel_size in (2, (2, 2))
+            and m.stride in (2, (2, 2)) and m.padding in (0, (0, 0)) and m.dilation in (1, (1, 1)) and not m.ceil_mode)
+
+@torch.no_grad()
+def _curve_conv_pool(template, w1, w2, alphas, X, y, chunk):
+    "Summed loss and number correct per `a` for a `_conv_pool_split` template: two convolutions per chunk, the mix after them"
+    conv, rest = template[0], template[2:].eval()          # a slice keeps the layers' names: '5.weight' is `rest`'s '5.weight'
+    names = [k for k in w1 if not k.startswith('0.')]
+    w1, w2 = {k: v.detach().float() for k, v in w1.items()}, {k: v.detach().float() for k, v in w2.items()}
+    b1, b2 = w1.get('0.bias'), w2.get('0.bias')
+    loss, correct = np.zeros(len(alphas)), np.zeros(len(alphas), dtype=np.int64)
+    for s in range(0, len(X), chunk):
+        x, yc = X[s:s + chunk].float(), y[s:s + chunk]
+        c1, c2 = (F.conv2d(x, w['0.weight'], None, conv.stride, conv.padding, conv.dilation, conv.groups) for w in (w1, w2))
+        h2, w2_ = c1.shape[-2] // 2 * 2, c1.shape[-1] // 2 * 2     # max_pool2d drops an odd last row/column
+        offs = [(i, j) for i in (0, 1) for j in (0, 1)]         # the four positions of a 2x2 window, each [n, O, H/2, W/2]
+        base = [c2[:, :, i:h2:2, j:w2_:2].contiguous() for i, j in offs]
+        diff = [c1[:, :, i:h2:2, j:w2_:2] - b for (i, j), b in zip(offs, base)]
+        out, tmp = torch.empty_like(base[0]), torch.empty_like(base[0])
+        for k, a in enumerate(float(v) for v in alphas):
+            torch.add(base[0], diff[0], alpha=a, out=out)
+            for b, d in zip(base[1:], diff[1:]): torch.add(b, d, alpha=a, out=tmp); torch.maximum(out, tmp, out=out)
+            if b1 is not None: out += (a * b1 + (1 - a) * b2).view(1, -1, 1, 1)   # max(u + c) = max(u) + c: the bias after the pool
+            z = torch.func.functional_call(rest, {n: a * w1[n] + (1 - a) * w2[n] for n in names}, (out,), strict=True)
+            loss[k] += F.cross_entropy(z, yc, reduction='sum').item(); correct[k] += int((z.argmax(-1) == yc).sum())
+    return loss, correct
+
 def interpolation_curve(arch,        # architecture name or builder, as for `engine.train`
                         w1:dict,      # parameters of solution 1 (`engine.unstack_params(dyn.snapshot(e), 0)`)
                         w2:dict,      # parameters of solution 2
                         alphas,       # [n_alphas] values of `a`
                         X, y,         # test inputs [n_samples, C, H, W] and labels [n_samples]
                         arch_kwargs:dict|None=None, # the architecture's keyword arguments
-                        batch_size:int=4096 # (network, example) pairs per chunk of `engine.evaluate`
+                        chunk:int=1000 # test images per forward pass (all values of `a` go through each chunk)
                        )->dict:       # `alpha`, mean test `loss` and test `accuracy`, each [n_alphas]
     "Test loss and accuracy of `a*w1 + (1-a)*w2` for every `a` in `alphas` (seed 000 Fig. 1)"
-    r = engine.evaluate(arch, interpolate_params(w1, w2, alphas), X, y, arch_kwargs=arch_kwargs, batch_size=batch_size)
-    return dict(alpha=np.asarray(alphas, dtype=float).reshape(-1), loss=r['loss'].mean(1).cpu().numpy(),
-                accuracy=r['accuracy'].cpu().numpy())
+    W = interpolate_params(w1, w2, alphas)       # checks names and shapes; the stacked nets for the general path
+    core.check_int('chunk', chunk)
+    X, y = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.long)
+    if len(X) != len(y): raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
+    alphas = np.asarray(alphas, dtype=float).reshape(-1)
+    n_classes = int(list(w1.values())[-1].shape[0])             # the last layer's bias (or weight rows)
+    tmpl = models.build_model(arch, tuple(X.shape[1:]), n_classes, **(arch_kwargs or {}))
+    if _conv_pool_split(tmpl) and next(iter(w1.values())).device.type == 'cpu':
+        loss, correct = _curve_conv_pool(tmpl, w1, w2, alphas, X, y, chunk)
+        return dict(alpha=alphas, loss=loss / len(X), accuracy=correct / len(X))
+    r = engine.evaluate(arch, W, X, y, arch_kwargs=arch_kwargs, batch_size=chunk * len(alphas))
+    return dict(alpha=alphas, loss=r['loss'].mean(1).cpu().numpy(), accuracy=r['accuracy'].cpu().numpy())
 
 # %% ../nbs/04_mechanism.ipynb #b3577099
 def good_intervals(alphas,   # [n_alphas] increasing values of `a`
