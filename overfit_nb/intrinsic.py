@@ -10,12 +10,12 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.func import functional_call
-from . import core, engine, models
+from . import claims, core, engine, models
 
 # %% auto #0
-__all__ = ['PROJECTIONS', 'BASES', 'flatten_params', 'unflatten_params', 'dense_projection', 'sparse_projection', 'SubspaceNet',
-           'lenet5', 'subspace_net', 'd_int90', 'coarse_to_fine', 'intrinsic_dimension', 'd_int90_per_instance',
-           'last_gain']
+__all__ = ['PROJECTIONS', 'BASES', 'BOUNDS', 'flatten_params', 'unflatten_params', 'dense_projection', 'sparse_projection',
+           'SubspaceNet', 'lenet5', 'subspace_net', 'd_int90', 'coarse_to_fine', 'intrinsic_dimension',
+           'd_int90_per_instance', 'd_int90_interpolated', 'bounded', 'last_gain']
 
 # %% ../nbs/09_intrinsic_dimension.ipynb #c6e66de5
 def flatten_params(module:nn.Module # any network
@@ -169,16 +169,21 @@ def d_int90(ds,                 # [n_d] subspace dimensions, any order
 def coarse_to_fine(measure,          # `measure(d) -> accuracy` (float, or [n_models] array) for one subspace dimension
                    coarse,           # the coarse grid of d values
                    target:float,     # the accuracy to reach (e.g. 0.9 x the full network's)
-                   n_fine:int=3      # extra d values between the bracketing coarse values
+                   n_fine:int=3,     # extra d values between the bracketing coarse values
+                   stop:bool=False   # stop the coarse grid at the first d that every instance reaches (larger d cannot change d_int90)
                   )->dict:           # {d: measure(d)} for every d measured, in increasing d
-    "Sweep `measure` over `coarse`, then over `n_fine` values between the last miss and the first hit of `target`"
+    "Sweep `measure` over `coarse` (up to the first d every instance reaches, if `stop`), then `n_fine` values between the last miss and the first hit of `target`"
     core.check_int('n_fine', n_fine, minimum=0)
     coarse = sorted({core.check_int('d', d) for d in coarse})
     if not coarse: raise ValueError(f"coarse must hold at least one d, got {coarse!r}")
-    res = {d: measure(d) for d in coarse}
-    hits = [d for d in coarse if np.mean(res[d]) >= target]
-    if hits and hits[0] != coarse[0]:
-        lo, hi = max(d for d in coarse if d < hits[0]), hits[0]
+    res = {}
+    for d in coarse:
+        res[d] = measure(d)
+        if stop and np.min(res[d]) >= target: break
+    done = sorted(res)
+    hits = [d for d in done if np.mean(res[d]) >= target]
+    if hits and hits[0] != done[0]:
+        lo, hi = max(d for d in done if d < hits[0]), hits[0]
         for d in np.unique(np.linspace(lo, hi, n_fine + 2).round().astype(int))[1:-1]: res[int(d)] = measure(int(d))
     return dict(sorted(res.items()))
 
@@ -194,6 +199,7 @@ def intrinsic_dimension(base,                  # base architecture: a name in `B
                         base_init=None,
                         frac:float=0.9,        # d_int90's 90%
                         n_fine:int=3,
+                        stop:bool=False,       # stop the coarse grid at the first d every instance reaches
                         seed:int=0,
                         run_dir=None,          # default a fresh `core.new_run_dir('intrinsic')`
                         max_dense_bytes:int=2**30,
@@ -201,6 +207,7 @@ def intrinsic_dimension(base,                  # base architecture: a name in `B
                         subspace_lr:float|None=None, # learning rate of the subspace networks (default `lr`)
                         subspace_lr_step=None, # step decay (every, divide_by) of the subspace networks' lr (default `lr_step` in `train_kwargs`)
                         sub_record_every:int|None=None, # record the subspace networks' test accuracy every this many epochs (default a quarter of `n_epochs`)
+                        base_record_every:int|None=None, # record the full network's test accuracy every this many epochs (default a tenth of `base_epochs`)
                         **train_kwargs         # optimizer, batch_size, lr_step, ... for every run
                        )->dict:                # full [n_models], acc {d: [n_models]}, d_int90, D, target, and the learning curves
     "Li et al. 2018's intrinsic dimension of `base` on `train`: full-network accuracy, subspace sweep, `d_int90`"
@@ -211,7 +218,7 @@ def intrinsic_dimension(base,                  # base architecture: a name in `B
     sub_kw = dict(kw, lr_step=subspace_lr_step if subspace_lr_step is not None else kw.get('lr_step'))
     sub_every = core.check_int('sub_record_every', max(1, n_epochs // 4) if sub_record_every is None else sub_record_every)
     dyn = engine.train(BASES.get(base, base), train, test, run_dir=run_dir/'full', reuse=True, arch_kwargs=base_kwargs, init=base_init, lr=lr,
-                         n_epochs=base_epochs, record_every=max(1, base_epochs // 10), **kw)
+                         n_epochs=base_epochs, record_every=core.check_int('base_record_every', max(1, base_epochs // 10) if base_record_every is None else base_record_every), **kw)
     full, D = dyn.accuracy('test')[-1], sum(v[0].numel() for v in dyn.snapshot(0).values())
     ak = dict(base=base, projection=projection, base_kwargs=base_kwargs, base_init=base_init, seed=seed, max_dense_bytes=max_dense_bytes)
     tmpl = engine.init_model(BASES.get(base, base), tuple(dyn.config['in_shape']), dyn.config['n_classes'], arch_kwargs=base_kwargs)
@@ -222,7 +229,7 @@ def intrinsic_dimension(base,                  # base architecture: a name in `B
                              n_epochs=n_epochs, record_every=sub_every, **sub_kw)
         curves[d] = (sub.epochs, sub.accuracy('test'))
         return sub.accuracy('test')[-1]
-    acc = coarse_to_fine(measure, coarse, frac * float(full.mean()), n_fine)
+    acc = coarse_to_fine(measure, coarse, frac * float(full.mean()), n_fine, stop)
     return dict(full=full, acc=acc, d_int90=d_int90(list(acc), list(acc.values()), float(full.mean()), frac), D=D,
                 target=frac * float(full.mean()), projection=projection,
                 full_curve=(dyn.epochs, dyn.accuracy('test')), sub_curves=dict(sorted(curves.items())))
@@ -233,6 +240,38 @@ def d_int90_per_instance(acc:dict,        # {d: [n_models] test accuracy} from `
     "Li et al.'s d_int90 read off each instance's own sweep, for an interval over instances"
     ds = sorted(acc); a = np.array([np.asarray(acc[d], dtype=float).reshape(-1) for d in ds])
     return np.array([next((float(d) for d, v in zip(ds, a[:, i]) if v >= target), float('nan')) for i in range(a.shape[1])])
+
+def d_int90_interpolated(acc:dict,    # {d: [n_models] test accuracy} from `intrinsic_dimension`
+                         target:float  # the accuracy to reach (frac x the full networks' mean)
+                        )->np.ndarray: # [n_models]: nan where an instance never reaches `target`; the first d where it reaches it there
+    "Each instance's d_int90 between grid points: accuracy interpolated linearly in log d from its last d below `target` to its first d reaching it"
+    ds = sorted(acc); a = np.array([np.asarray(acc[d], dtype=float).reshape(-1) for d in ds])
+    out = []
+    for i in range(a.shape[1]):
+        j = next((j for j in range(len(ds)) if a[j, i] >= target), None)
+        if j is None: out.append(float('nan'))
+        elif j == 0: out.append(float(ds[0]))                      # reached at the grid's first d: at most that
+        else:
+            t = (target - a[j - 1, i]) / (a[j, i] - a[j - 1, i])    # in (0, 1]: a[j-1] < target <= a[j]
+            out.append(float(np.exp(np.log(ds[j - 1]) + t * (np.log(ds[j]) - np.log(ds[j - 1])))))
+    return np.array(out)
+
+BOUNDS = (None, 'upper', 'unknown')
+
+def bounded(rule:claims.Rule,       # the rule for an exact value, e.g. `claims.close_to(750, rel=0.25)`
+            paper:float|None=None   # the paper's number, where `rule` compares ours with it
+           )->claims.Rule:          # the rule, judging with evidence `bound=` one of `BOUNDS`
+    "`rule` for a value that may only bound the truth: from runs still rising ('upper') or with an unconverged reference ('unknown')"
+    def fn(ours, interval, baseline, bound=None, **evidence):
+        core.check_choice('bound', bound, BOUNDS)
+        v, why, head = rule.fn(ours, interval, baseline, **evidence)
+        if bound is None or v == 'partly': return v, why, head
+        if bound == 'upper' and v == 'not reproduced' and paper is not None and claims._finite(ours) and float(ours) < paper:
+            return v, why + "; ours is an upper bound, already below the paper's", head
+        if v == 'not reproduced' and not claims._finite(ours): return v, why, head
+        return 'partly', why + ("; but ours is only an upper bound (a subspace run still rising, or the target reached at the grid's first d)" if bound == 'upper'
+                                else "; but the reference network had not converged"), head
+    return claims.Rule(rule.name + ' (bounds at most partly)', fn, rule.needs_baseline)
 
 def last_gain(curve,                    # (epochs [n_rec], accuracy [n_rec, n_models]) as in `sub_curves` / `full_curve`
               last:int                  # window: the gain from epoch `E - last` (the latest record at or before it) to the end `E`
