@@ -154,7 +154,7 @@ def robustness_experiment(arch,                 # a name in `models.ARCHITECTURE
     core.check_int('n_epochs', n_epochs)
     snaps = sorted({0, *(int(t) for t in snapshot_epochs if int(t) < n_epochs)})
     dyn = engine.train(arch, train, test, n_models=n_models, n_epochs=n_epochs, snapshot_epochs=snaps, seed=seed, init=init,
-                       arch_kwargs=arch_kwargs, record=('test',), run_dir=run_dir, **train_kwargs)
+                       arch_kwargs=arch_kwargs, record=('test',), run_dir=run_dir, reuse=True, **train_kwargs)
     c = dyn.config
     fresh = fresh_params(arch, n_models, tuple(c['in_shape']), c['n_classes'], seed=core.derive_seed(seed, 'rerandomize'),
                          init=init, arch_kwargs=arch_kwargs)
