@@ -179,7 +179,7 @@ def strategy_check(repeats=2, n_train=400, n_test=200, epochs=1):
         out[name] = dict(pick=pick, cpu_s=med, loop_over_fused=med['loop'] / med['fused'], load=load())
         print(f"{name}, N={n}, {n_train} train + {n_test} test, {epochs} epoch(s), batch 50, recording: fused {med['fused']:.1f} CPU-s, loop "
               f"{med['loop']:.1f} CPU-s -> loop / fused {med['loop'] / med['fused']:.2f}; choose_strategy picks {pick!r} "
-              f"({'the faster' if (pick == 'fused') == (med['fused'] <= med['loop']) else 'NOT the faster'}); load {load()}", flush=True)
+              f"({'within 5% of the other' if abs(med['loop'] / med['fused'] - 1) < 0.05 else 'the faster' if (pick == 'fused') == (med['fused'] <= med['loop']) else 'NOT the faster'}); load {load()}", flush=True)
     return out
 
 
