@@ -157,6 +157,32 @@ def op_calls(arch, arch_kwargs, n_models, in_shape=(1, 28, 28), batch=16):
     return sum(step_op_calls(arch, arch_kwargs, n_models, in_shape=in_shape, n=batch, batch=batch).values())
 
 
+def strategy_check(repeats=2, n_train=400, n_test=200, epochs=1):
+    """`choose_strategy`'s pick against 'loop' for the conv nets outside seed 000: seed 003's MNIST net (N=6, the setting of
+    `10_consistency`'s quick profile: batch 50, AdaDelta lr 1.0, Xavier init, both splits recorded) and seed 002's LeNet-5
+    (N=20, SGD): whole runs, interleaved, process CPU seconds"""
+    from overfit_nb.engine import choose_strategy
+    from overfit_nb.intrinsic import lenet5
+    tr, te = fake_mnist(n_train), fake_mnist(n_test, seed=1)
+    out = {}
+    for name, arch, n, opt in (('mnist_net', 'mnist_net', 6, dict(optimizer='adadelta', lr=1.0)), ('lenet5', lenet5, 20, dict(optimizer='sgd', lr=0.05, momentum=0.9))):
+        pick = choose_strategy(build_model(arch, (1, 28, 28), 10), 'cpu')
+        def run(st):
+            with tempfile.TemporaryDirectory() as d:
+                c = time.process_time()
+                train(arch, tr, te, n_models=n, n_epochs=epochs, batch_size=50, init='xavier_uniform', run_dir=os.path.join(d, 'r'), progress=False, strategy=st, **opt)
+                return time.process_time() - c
+        t = {st: [] for st in ('fused', 'loop')}
+        for _ in range(repeats):
+            for st in t: t[st].append(run(st))
+        med = {st: float(np.median(v)) for st, v in t.items()}
+        out[name] = dict(pick=pick, cpu_s=med, loop_over_fused=med['loop'] / med['fused'], load=load())
+        print(f"{name}, N={n}, {n_train} train + {n_test} test, {epochs} epoch(s), batch 50, recording: fused {med['fused']:.1f} CPU-s, loop "
+              f"{med['loop']:.1f} CPU-s -> loop / fused {med['loop'] / med['fused']:.2f}; choose_strategy picks {pick!r} "
+              f"({'within 5% of the other' if abs(med['loop'] / med['fused'] - 1) < 0.05 else 'the faster' if (pick == 'fused') == (med['fused'] <= med['loop']) else 'NOT the faster'}); load {load()}", flush=True)
+    return out
+
+
 def main(quick=False, threads=2, device='cpu', repeats=2):
     core.set_threads(threads)
     N, res = 20, dict(load_start=load())
@@ -211,6 +237,7 @@ def main(quick=False, threads=2, device='cpu', repeats=2):
     res['small_mlp'] = dict(times=t, ratio=ratio(t, 'naive', 'engine'), load=load())
     print(f"small MLP 64-64-10 (8x8 inputs, seed 002-sized), N={N}, 1000 train + 500 test, 3 epochs: naive {np.median(t['naive']):.1f} s, "
           f"engine {np.median(t['engine']):.2f} s -> {res['small_mlp']['ratio']:.1f}x (load {load()})")
+    res['strategies'] = strategy_check(repeats)
     print(json.dumps(res, indent=1))
     return res
 
@@ -266,9 +293,11 @@ if __name__ == '__main__':
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--device', default='cpu')
     ap.add_argument('--repeats', type=int, default=2, help='interleaved repeats of every whole-run case (medians reported)')
-    ap.add_argument('--only', choices=['calls', 'steps'], help='only the operator counts, or those and the step-level measurements (minutes)')
+    ap.add_argument('--only', choices=['calls', 'steps', 'strategies'], help='only the operator counts, or those and the step-level measurements (minutes), or the conv nets\' strategy check')
     a = ap.parse_args()
-    if a.only:
+    if a.only == 'strategies':
+        core.set_threads(a.threads); strategy_check(a.repeats)
+    elif a.only:
         core.set_threads(a.threads)
         steps(a.repeats + 1, calls_only=a.only == 'calls')
     else:

@@ -235,23 +235,39 @@ def _pool(x, b=None, relu:bool=False):
     if (y.is_contiguous(memory_format=torch.channels_last) and not y.is_contiguous()) or b is not None or relu: y = _FromChannelsLast.apply(y, b, relu)
     return y.view(*x.shape[:2], *y.shape[1:])
 
+def _conv_each(x, w, b):
+    "N convolutions one instance at a time through the CPU's convolution kernel (channels-last): `x [M, n, C, H, W]` -> `[M*n, O, H', W']` channels-last"
+    bs = [None] * len(w) if b is None else b.unbind(0)  # `unbind`, not `x[i]`: the gradient of x[i] is a zero-filled copy of all of x, per instance
+    ys = [F.conv2d(xi.contiguous(memory_format=torch.channels_last), wi, bi).permute(0, 2, 3, 1) for xi, wi, bi in zip(x.unbind(0), w.unbind(0), bs)]
+    return torch.cat(ys).permute(0, 3, 1, 2)
+
+def _conv_each_on(x, w)->bool:
+    "Whether a fused convolution goes one instance at a time (`_conv_each`): on the CPU, unless it has few inputs per output (C*k*k < 64) and >= 16 filters (seed 000's nets), where im2col + one GEMM is faster"
+    return x.device.type == 'cpu' and not (w[0].numel() // w.shape[1] < 64 and w.shape[1] >= 16)
+
 def _fused_forward(template:nn.Module, p:dict, b:dict, x:torch.Tensor, shared:bool)->torch.Tensor:
-    "Logits `[M, n, C]` of the M stacked instances of a `_fusable` template: one batched call per layer, whatever M"
+    "Logits `[M, n, C]` of the M stacked instances of a `_fusable` template: one batched call per layer, whatever M (on the CPU, wide convolutions per instance)"
     M = len(next(iter(p.values())))
     x = x.expand(M, *x.shape) if shared else x
-    layers, late_bias, skip = list(template), None, -1
-    for i, m in enumerate(layers):
-        nxt = layers[i + 1] if i + 1 < len(layers) else None
-        if i == skip: continue
+    layers, i = list(template), 0
+    is_a = lambda j, t: j < len(layers) and isinstance(layers[j], t)
+    while i < len(layers):
+        m = layers[i]
         if isinstance(m, nn.Linear):
             x = _Linear.apply(x, p[f'{i}.weight'], p.get(f'{i}.bias'))
-        elif isinstance(m, nn.Conv2d):  # before a max-pool, the bias is added after it (max(a + b) = max(a) + b): 4x fewer elements
-            late_bias = p.get(f'{i}.bias') if isinstance(nxt, nn.MaxPool2d) else None
-            x = _conv(x, p[f'{i}.weight'], None if isinstance(nxt, nn.MaxPool2d) else p.get(f'{i}.bias'))
+        elif isinstance(m, nn.Conv2d):
+            w, bias = p[f'{i}.weight'], p.get(f'{i}.bias')
+            j = i + 1
+            while is_a(j, nn.ReLU): j += 1
+            pool = is_a(j, nn.MaxPool2d)  # conv, [ReLU], max-pool, [ReLU]: bias, then ReLU, after the pool (relu(max(a) + b) = max(relu(a + b))): 4x fewer elements
+            conv = _conv_each if _conv_each_on(x, w) else _conv
+            x = conv(x, w, None if pool else bias)
             x = x.view(M, -1, *x.shape[1:])
-        elif isinstance(m, nn.MaxPool2d):  # a ReLU right after it is applied in the same pass
-            x, late_bias = _pool(x, late_bias, isinstance(nxt, nn.ReLU)), None
-            if isinstance(nxt, nn.ReLU): skip = i + 1
+            if pool:
+                relu = j > i + 1 or is_a(j + 1, nn.ReLU)
+                x = _pool(x, bias, relu)
+                i = j + 1 if is_a(j + 1, nn.ReLU) else j
+        elif isinstance(m, nn.MaxPool2d): x = _pool(x)
         elif isinstance(m, nn.ReLU): x = torch.relu(x)
         elif isinstance(m, nn.Flatten): x = x.reshape(*x.shape[:2], -1)
         elif isinstance(m, InstanceDropout) and m.training and m.p > 0:
@@ -259,6 +275,7 @@ def _fused_forward(template:nn.Module, p:dict, b:dict, x:torch.Tensor, shared:bo
             if mask is None: raise RuntimeError(f"dropout layer {i} has no mask: the fused strategy needs `dropout_masks`")
             x = x.contiguous() * mask
         elif isinstance(m, nn.Dropout) and m.training and m.p > 0: raise RuntimeError(f"layer {i} is a plain nn.Dropout: call `use_instance_dropout` first")
+        i += 1
     return x
 
 # %% ../nbs/02_engine.ipynb #5643b7ba
@@ -817,7 +834,7 @@ class _StopRule:
     def __init__(self, cfg, splits):
         self.cfg, self.value = cfg, cfg.get('stop_at_train_error')
         self.y = splits['train'][1].cpu().numpy() if self.value is not None else None
-        self.stopped_at, self.frozen = [None] * cfg['n_models'], None
+        self.stopped_at, self.frozen, self.idx = [None] * cfg['n_models'], None, None  # idx: the stopped instances, frozen: their state
     @property
     def all_stopped(self)->bool: return self.value is not None and all(e is not None for e in self.stopped_at)
     def _recorded(self, epoch): return epoch % self.cfg['record_every'] == 0 or epoch == self.cfg['n_epochs']
@@ -844,10 +861,10 @@ class _StopRule:
         "`fwd`, computed once per input chunk: every instance is frozen, so its outputs no longer change"
         if getattr(fwd, 'frozen', False): return fwd
         cache = {}
-        def f(p, b, x):
-            key = (x.data_ptr(), tuple(x.shape))
-            if key not in cache: cache[key] = fwd(p, b, x)
-            return cache[key]
+        def f(p, b, x):  # an input is known by its memory, layout and version; the cache holds the input, so no other tensor can take that memory
+            key = (x.data_ptr(), tuple(x.shape), x.stride(), x.dtype, x._version)
+            if key not in cache: cache[key] = (x, fwd(p, b, x))
+            return cache[key][1]
         f.frozen = True
         return f
 
