@@ -58,3 +58,10 @@ def test_papermill_sees_every_parameter():
         hidden = [n for n in names if n not in notebook_parameters(nb)]
         assert not hidden, f"{nb.name}: papermill cannot see parameters {hidden} (no '=' in their comments)"
         assert 'profile' in names, f"{nb.name} has no 'profile' parameter"
+
+def test_no_committed_notebook_carries_injected_parameters():
+    "A notebook executed with `papermill -p` and copied back keeps papermill's injected cell: it would override the defaults"
+    import json
+    for nb in sorted((ROOT/'nbs').glob('*.ipynb')):
+        tagged = [c.get('id') for c in json.load(open(nb))['cells'] if 'injected-parameters' in c.get('metadata', {}).get('tags', [])]
+        assert not tagged, f"{nb.name} carries papermill's injected-parameters cell(s) {tagged}: delete them"
