@@ -38,14 +38,18 @@ def scaled_cross_entropy(logits, # [..., n_classes] inputs of the softmax layer
     return -logp.gather(-1, y.expand(logits.shape[:-1]).unsqueeze(-1)).squeeze(-1)
 
 # %% ../nbs/04_mechanism.ipynb #17eda0de
+def _check_pair(w1:dict, w2:dict):
+    "Two networks' parameters with the same names and shapes, else an error naming the first that differs"
+    if set(w1) != set(w2): raise ValueError(f"w1 and w2 must have the same parameter names, got {sorted(set(w1) ^ set(w2))!r} in only one of them")
+    for k in w1:
+        if w1[k].shape != w2[k].shape: raise ValueError(f"parameter {k!r} has shape {tuple(w1[k].shape)!r} in w1 but {tuple(w2[k].shape)!r} in w2")
+
 def interpolate_params(w1:dict, # one network's parameters `{name: tensor}` (the paper's w1)
                        w2:dict, # another network's parameters, same names and shapes (w2)
                        alphas   # [n_alphas] values of the paper's `a`
                       )->dict:  # `{name: [n_alphas, ...]}`, entry k is `alphas[k]*w1 + (1-alphas[k])*w2`
     "Stacked parameters `a*w1 + (1-a)*w2` for every `a` in `alphas`"
-    if set(w1) != set(w2): raise ValueError(f"w1 and w2 must have the same parameter names, got {sorted(set(w1) ^ set(w2))!r} in only one of them")
-    for k in w1:
-        if w1[k].shape != w2[k].shape: raise ValueError(f"parameter {k!r} has shape {tuple(w1[k].shape)!r} in w1 but {tuple(w2[k].shape)!r} in w2")
+    _check_pair(w1, w2)
     a = torch.as_tensor(np.asarray(alphas, dtype=np.float64)).reshape(-1)
     def mix(x1, x2):
         s = a.to(x1.device, x1.dtype).reshape(-1, *[1] * x1.ndim)
@@ -93,7 +97,7 @@ def interpolation_curve(arch,        # architecture name or builder, as for `eng
                         chunk:int=1000 # test images per forward pass (all values of `a` go through each chunk)
                        )->dict:       # `alpha`, mean test `loss` and test `accuracy`, each [n_alphas]
     "Test loss and accuracy of `a*w1 + (1-a)*w2` for every `a` in `alphas` (seed 000 Fig. 1)"
-    W = interpolate_params(w1, w2, alphas)       # checks names and shapes; the stacked nets for the general path
+    _check_pair(w1, w2)
     core.check_int('chunk', chunk)
     X, y = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.long)
     if len(X) != len(y): raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
@@ -103,7 +107,7 @@ def interpolation_curve(arch,        # architecture name or builder, as for `eng
     if _conv_pool_split(tmpl) and next(iter(w1.values())).device.type == 'cpu':
         loss, correct = _curve_conv_pool(tmpl, w1, w2, alphas, X, y, chunk)
         return dict(alpha=alphas, loss=loss / len(X), accuracy=correct / len(X))
-    r = engine.evaluate(arch, W, X, y, arch_kwargs=arch_kwargs, batch_size=chunk * len(alphas))
+    r = engine.evaluate(arch, interpolate_params(w1, w2, alphas), X, y, arch_kwargs=arch_kwargs, batch_size=chunk * len(alphas))
     return dict(alpha=alphas, loss=r['loss'].mean(1).cpu().numpy(), accuracy=r['accuracy'].cpu().numpy())
 
 # %% ../nbs/04_mechanism.ipynb #b3577099
