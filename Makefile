@@ -30,7 +30,7 @@ nbtest: install
 	OMP_NUM_THREADS=1 timeout $(NB_TIMEOUT) $(BIN)/nbdev_test --n_workers 2 --timing
 
 pytest: install
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -p no:cacheprovider -o tmp_path_retention_policy=failed tests
 
 export: install
 	$(BIN)/nbdev_export && $(BIN)/nbdev_clean && $(BIN)/python tools/readme.py --write

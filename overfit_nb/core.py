@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #840c1896
 from __future__ import annotations
-import contextlib, fcntl, hashlib, json, os, random, shutil, subprocess, tempfile, time, uuid
+import contextlib, fcntl, hashlib, json, multiprocessing.util, os, random, shutil, subprocess, sys, tempfile, time, uuid
 from pathlib import Path
 import numpy as np
 import torch
@@ -12,9 +12,9 @@ import torch
 # %% auto #0
 __all__ = ['DEVICE_ENV', 'DEVICE_KINDS', 'PROFILES', 'check_choice', 'check_fraction', 'check_int', 'get_device', 'set_threads',
            'derive_seed', 'make_generator', 'seed_everything', 'in_test', 'Params', 'resolve_profile', 'data_root',
-           'project_dir', 'output_root', 'check_writable', 'new_run_dir', 'check_params', 'to_jsonable', 'fsync_path',
-           'atomic_write', 'save_json', 'load_json', 'is_complete', 'partial_dir', 'RunDirBusy', 'lock_path',
-           'run_dir_lock', 'atomic_run_dir', 'config_diff', 'file_digest', 'file_records', 'verify_file',
+           'project_dir', 'scratch_dir', 'output_root', 'check_writable', 'new_run_dir', 'check_params', 'to_jsonable',
+           'fsync_path', 'atomic_write', 'save_json', 'load_json', 'is_complete', 'partial_dir', 'RunDirBusy',
+           'lock_path', 'run_dir_lock', 'atomic_run_dir', 'config_diff', 'file_digest', 'file_records', 'verify_file',
            'code_version', 'figure_dir', 'save_figure', 'figure_metadata', 'save_results']
 
 # %% ../nbs/00_core.ipynb #12976958
@@ -138,13 +138,20 @@ def project_dir()->Path|None:
         if (d/'settings.ini').exists() and (d/'nbs').is_dir(): return d
     return None
 
+def scratch_dir(prefix:str='overfit_nb_' # the folder name's start
+               )->Path:
+    "A new temporary folder, removed with its contents when this process ends (also as a multiprocessing worker, which skips atexit)"
+    d = Path(tempfile.mkdtemp(prefix=prefix))
+    multiprocessing.util.Finalize(None, shutil.rmtree, args=(str(d),), kwargs=dict(ignore_errors=True), exitpriority=0)
+    return d
+
 _TEST_OUT = None
 def output_root()->Path:
-    "Where runs and figures go: $OVERFIT_NB_OUT, a temporary folder under IN_TEST, else the checkout (or cwd)"
+    "Where runs and figures go: $OVERFIT_NB_OUT, under IN_TEST a temporary folder removed at exit, else the checkout (or cwd)"
     global _TEST_OUT
     if os.environ.get('OVERFIT_NB_OUT'): return Path(os.environ['OVERFIT_NB_OUT']).expanduser()
     if in_test():
-        if _TEST_OUT is None: _TEST_OUT = Path(tempfile.mkdtemp(prefix='overfit_nb_test_'))
+        if _TEST_OUT is None: _TEST_OUT = scratch_dir('overfit_nb_test_')
         return _TEST_OUT
     return project_dir() or Path.cwd()
 
