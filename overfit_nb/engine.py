@@ -176,7 +176,11 @@ def dropout_masks(shapes:list,        # from `dropout_shapes`
     return out
 
 # %% ../nbs/02_engine.ipynb #f05ed002
-_FUSABLE = (nn.Flatten, nn.Linear, nn.ReLU, nn.Identity, nn.Conv2d, nn.MaxPool2d, nn.Dropout, InstanceDropout)
+_FUSABLE = (nn.Flatten, nn.Linear, nn.ReLU, nn.Identity, nn.Conv2d, nn.MaxPool2d, nn.Dropout, InstanceDropout, nn.Softmax)
+
+def _outputs_probs(template:nn.Module)->bool:
+    "Whether the net ends in a softmax over its outputs (an `nn.Sequential` whose last layer is `nn.Softmax(-1)`): its outputs are probabilities already"
+    return type(template) is nn.Sequential and len(template) > 0 and type(template[-1]) is nn.Softmax and template[-1].dim == -1
 
 def _fusable(template:nn.Module # a module (any device, `meta` included)
             )->bool:
@@ -185,6 +189,7 @@ def _fusable(template:nn.Module # a module (any device, `meta` included)
     for m in template:
         if type(m) not in _FUSABLE: return False
         if isinstance(m, nn.Flatten) and (m.start_dim, m.end_dim) != (1, -1): return False
+        if isinstance(m, nn.Softmax) and not (m is template[-1] and _outputs_probs(template)): return False
         if isinstance(m, nn.Conv2d) and (m.stride, m.padding, m.dilation, m.groups, m.padding_mode) != ((1, 1), (0, 0), (1, 1), 1, 'zeros'): return False
         if isinstance(m, nn.MaxPool2d) and not (m.kernel_size in (2, (2, 2)) and m.stride in (2, (2, 2)) and m.padding in (0, (0, 0))
                                                   and m.dilation in (1, (1, 1)) and not m.ceil_mode and not m.return_indices): return False
@@ -273,6 +278,7 @@ def _fused_forward(template:nn.Module, p:dict, b:dict, x:torch.Tensor, shared:bo
                 i = j + 1 if is_a(j + 1, nn.ReLU) else j
         elif isinstance(m, nn.MaxPool2d): x = _pool(x)
         elif isinstance(m, nn.ReLU): x = torch.relu(x)
+        elif isinstance(m, nn.Softmax): x = x.softmax(-1)
         elif isinstance(m, nn.Flatten): x = x.reshape(*x.shape[:2], -1)
         elif isinstance(m, InstanceDropout) and m.training and m.p > 0:
             mask = b.get(f'{i}.mask')
@@ -297,12 +303,12 @@ def _chunk(batch_size, params, strategy):
     return max(1, batch_size // 4) if strategy == 'loop' else max(1, batch_size // len(next(iter(params.values()))))
 
 @torch.no_grad()
-def _evaluate(fwd, params, buffers, X, y, loss, batch_size, strategy='vmap'):
-    "Chunked evaluation: (probs [M, N, C] float32, loss [M, N] or None) on X's device"
+def _evaluate(fwd, params, buffers, X, y, loss, batch_size, strategy='vmap', outputs_probs:bool=False):
+    "Chunked evaluation: (probs [M, N, C] float32, loss [M, N] or None) on X's device; the outputs' softmax, or the outputs if `outputs_probs`"
     chunk = _chunk(batch_size, params, strategy)
     logits = [fwd(params, buffers, X[s:s + chunk]) for s in range(0, len(X), chunk)]
     logits = torch.cat(logits, 1).float()
-    return logits.softmax(-1), (_losses(logits, y, loss) if y is not None else None)
+    return (logits if outputs_probs else logits.softmax(-1)), (_losses(logits, y, loss) if y is not None else None)
 
 def evaluate(arch_or_template,   # name, builder, or an nn.Module of the architecture (its weights are ignored)
              params:dict,        # stacked parameters {name: [n_models, ...]}
@@ -323,7 +329,7 @@ def evaluate(arch_or_template,   # name, builder, or an nn.Module of the archite
         buffers = {}
     tmpl.eval(); strategy = choose_strategy(tmpl, dev)
     probs, losses = _evaluate(_forward_fn(tmpl, True, strategy), params, buffers, X.to(dev, torch.float32),
-                              None if y is None else torch.as_tensor(y).to(dev), loss, batch_size, strategy)
+                              None if y is None else torch.as_tensor(y).to(dev), loss, batch_size, strategy, _outputs_probs(tmpl))
     acc = None if y is None else (probs.argmax(-1) == torch.as_tensor(y).to(dev)).float().mean(1)
     return dict(probs=probs, loss=losses, accuracy=acc)
 
@@ -526,7 +532,8 @@ def _setup(arch, train, test, n_models, n_epochs, batch_size, optimizer, lr, mom
                   snapshot_epochs=sorted({0, n_epochs, *map(int, snapshot_epochs)}), train=itr, test=ite,
                   strategy=strategy or choose_strategy(probe, device),
                   init_params=None if init_params is None else _fingerprint(*init_params.values()),
-                  stop_at_train_error=None if stop_at_train_error is None else float(stop_at_train_error), engine_version=ENGINE_VERSION)
+                  stop_at_train_error=None if stop_at_train_error is None else float(stop_at_train_error), engine_version=ENGINE_VERSION,
+                  **({'outputs': 'probabilities'} if _outputs_probs(probe) else {}))  # recorded as they are (before: softmax of them): older runs of such nets are not reused
     return core.to_jsonable(config), splits
 
 # %% ../nbs/02_engine.ipynb #d0864dbe
@@ -563,7 +570,7 @@ def _end_epoch(epoch, state, splits, fwd_eval, cfg, eval_batch_size, callbacks, 
         state.template.eval()
         for s in cfg['record']:
             X, y = splits[s]
-            probs, losses = _evaluate(fwd_eval, state.params, state.buffers, X, y, cfg['loss'], eval_batch_size, cfg['strategy'])
+            probs, losses = _evaluate(fwd_eval, state.params, state.buffers, X, y, cfg['loss'], eval_batch_size, cfg['strategy'], _outputs_probs(state.template))
             _save_npy(run/s/_efile('probs', epoch), probs.to(torch.float16).cpu().numpy())
             _save_npy(run/s/_efile('pred', epoch), probs.argmax(-1).to(torch.int16).cpu().numpy())  # exact: float16 can tie
             _save_npy(run/s/_efile('loss', epoch), losses.cpu().numpy())
