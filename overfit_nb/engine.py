@@ -753,7 +753,9 @@ class Dynamics:
         "Instance `i` as an ordinary `nn.Module` in eval mode, at `epoch` (default: the last)"
         epoch = self.snapshot_epochs[-1] if epoch is None else epoch
         m, snap = self.template(), self._snap(epoch)
-        m.load_state_dict({**unstack_params(snap['params'], i), **unstack_params(snap['buffers'], i)} if snap['buffers'] else unstack_params(snap['params'], i))
+        keep = m.state_dict().keys()  # a snapshot written before a buffer became non-persistent (rebuilt by its module) may still hold it
+        bufs = {k: v for k, v in snap['buffers'].items() if k in keep}
+        m.load_state_dict({**unstack_params(snap['params'], i), **(unstack_params(bufs, i) if bufs else {})})
         return m.eval()
 
     def check(self)->Dynamics:

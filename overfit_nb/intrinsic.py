@@ -93,17 +93,25 @@ class SubspaceNet(nn.Module):
         if projection in ('gaussian', 'normalized') and 4 * self.D * d > max_dense_bytes:
             raise ValueError(f"a dense P of {self.D} x {d} float32 takes {4 * self.D * d / 2**20:.0f} MiB > max_dense_bytes = "
                              f"{max_dense_bytes / 2**20:.0f} MiB; use projection='sparse' or raise max_dense_bytes")
-        g = core.make_generator(seed, 'projection', _digest(theta0))
+        self.seed, self.k = seed, k
         self.theta_d = nn.Parameter(torch.zeros(d))
         self.register_buffer('theta0', theta0)
-        if projection in ('gaussian', 'normalized'): self.register_buffer('P', dense_projection(self.D, d, projection == 'normalized', g))
-        if projection == 'sparse':
-            rows, vals = sparse_projection(self.D, d, k, g)
-            self.register_buffer('rows', rows); self.register_buffer('vals', vals)
+        self._project()
+        self.register_load_state_dict_post_hook(lambda m, _: m._project())   # a loaded θ₀ brings its own P (also into an uninitialised copy)
         self._base = (engine.use_instance_dropout(copy.deepcopy(base)).to('meta'),)   # a weightless copy in a tuple: not a submodule, so no parameters here
         # its dropout layers, registered here too (the same objects), so that the engine finds them and feeds each
         # instance its own masks (`engine.InstanceDropout`), exactly as for the base network trained directly
         self.dropouts = nn.ModuleList([m for m in self._base[0].modules() if isinstance(m, engine.InstanceDropout)])
+
+    def _project(self):
+        "P (dense) or its rows and values (sparse) from the seed and a hash of θ₀: buffers left out of the state dict (snapshots, checkpoints), rebuilt"
+        if self.projection == 'identity': return
+        g = core.make_generator(self.seed, 'projection', _digest(self.theta0))
+        dev = self.theta0.device
+        if self.projection == 'sparse':
+            rows, vals = sparse_projection(self.D, self.d, self.k, g)
+            self.register_buffer('rows', rows.to(dev), persistent=False); self.register_buffer('vals', vals.to(dev), persistent=False)
+        else: self.register_buffer('P', dense_projection(self.D, self.d, self.projection == 'normalized', g).to(dev), persistent=False)
 
     def theta(self)->Tensor:
         "θ = θ₀ + P θ_d: the base network's parameters as one vector [D]"

@@ -35,9 +35,12 @@ def test_each_instance_has_its_own_projection(tmp_path, digits, projection):
                        record=('test',), progress=False, run_dir=tmp_path/'run')
     b = dyn.snapshot_buffers(0)
     key = 'vals' if projection == 'sparse' else 'P'
-    assert not torch.equal(b['theta0'][0], b['theta0'][1])
-    assert not torch.equal(b[key][0], b[key][1])
-    assert torch.equal(dyn.snapshot_buffers(1)[key], b[key])          # P is fixed during training
+    assert sorted(b) == ['theta0'] and not torch.equal(b['theta0'][0], b['theta0'][1])   # the projection is rebuilt, not stored
+    m0, m1 = dyn.model(0, 0), dyn.model(1, 0)
+    assert not torch.equal(getattr(m0, key), getattr(m1, key))                            # each instance its own P (from its θ₀)
+    assert torch.equal(getattr(dyn.model(0, 1), key), getattr(m0, key))                   # P is fixed during training
+    for i in (0, 1):                                                                      # the rebuilt P is the one trained with
+        torch.testing.assert_close(dyn.model(i, 1)(torch.as_tensor(test[0])).softmax(-1), torch.as_tensor(dyn.probs('test')[-1][i], dtype=torch.float32), atol=2e-3, rtol=0)
     assert torch.equal(dyn.snapshot(0)['theta_d'], torch.zeros(2, 12))  # θ_d starts at zero ...
     assert not torch.equal(dyn.snapshot(1)['theta_d'], dyn.snapshot(0)['theta_d'])  # ... and is what trains
 
