@@ -599,7 +599,7 @@ def step_op_calls(arch,                  # name in `ARCHITECTURES`, or a builder
     ms = [use_instance_dropout(init_model(arch, in_shape, 10, 0, i, None, arch_kwargs)) for i in range(n_models)]
     tmpl = copy.deepcopy(ms[0]).to('meta').train()
     params = {k: _grad_layout(v, 'fused').requires_grad_(True) for k, v in stack_params(ms).items()}
-    opt = _optimizer(optimizer, params, 0.01, momentum=0.9 if optimizer == 'sgd' else 0.0, in_gemm=True)
+    opt = _optimizer(optimizer, params, 0.01, momentum=0.9 if optimizer == 'sgd' else 0.0, in_gemm=_fusable(tmpl))  # as `train` builds it
     shapes = dropout_shapes(tmpl, in_shape)
     keys = dropout_keys(0, range(n_models), 1, len(shapes)) if shapes else None
     g = torch.Generator().manual_seed(0)
