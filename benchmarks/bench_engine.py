@@ -118,7 +118,7 @@ def step_speed(arch, arch_kwargs, n_models, steps=4, repeats=3, batch=128):
     fused, under `train`'s memory setting), as medians of `repeats` interleaved measurements, each after a warm-up step:
     {case: (wall, process CPU time)}; 'naive_kept' is the naive step under the engine's memory setting (what it would gain)"""
     import contextlib, copy
-    from overfit_nb.engine import (_fast_math, _forward_fn, _grad_layout, _losses, _optimizer, _rows, dropout_keys, dropout_masks,
+    from overfit_nb.engine import (_fast_math, _forward_fn, _grad_layout, _optimizer, _train_epoch, dropout_keys,
                                    dropout_shapes, init_model, stack_params, use_instance_dropout)
     shape = (1, 28, 28)
     X, y = fake_mnist(1000)
@@ -128,11 +128,8 @@ def step_speed(arch, arch_kwargs, n_models, steps=4, repeats=3, batch=128):
     opt, fwd = _optimizer('sgd', params, 0.05, momentum=0.9, in_gemm=True), _forward_fn(tmpl, False, 'fused')  # as `train` builds them
     shapes = dropout_shapes(tmpl, shape); keys = dropout_keys(0, range(n_models), 1, len(shapes)) if shapes else None
     g = torch.Generator().manual_seed(0)
-    def engine_steps(k):
-        for s in range(k):
-            idx = torch.randint(0, len(X), (n_models, batch), generator=g)
-            logits = fwd(params, {**(dropout_masks(shapes, keys, s, batch) if shapes else {}), **opt.momentum_targets()}, _rows(X, idx))
-            opt.zero_grad(set_to_none=True); _losses(logits, y[idx]).mean(1).sum().backward(); opt.step()
+    def engine_steps(k):  # k of the engine's own training steps, on random rows
+        _train_epoch(fwd, params, {}, opt, X, y, torch.randint(0, len(X), (n_models, k * batch), generator=g), batch, 'ce', False, shapes, keys)
     m = build_model(arch, shape, 10, **arch_kwargs).train(); o = torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9)
     def naive_steps(k):
         for s in range(k):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #840c1896
 from __future__ import annotations
-import contextlib, fcntl, hashlib, json, multiprocessing.util, os, random, shutil, subprocess, sys, tempfile, time, uuid
+import contextlib, fcntl, hashlib, json, multiprocessing.util, os, random, shutil, subprocess, tempfile, time, uuid
 from pathlib import Path
 import numpy as np
 import torch

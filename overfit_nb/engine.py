@@ -570,7 +570,7 @@ def _end_epoch(epoch, state, splits, fwd_eval, cfg, eval_batch_size, callbacks, 
         state.template.eval()
         for s in cfg['record']:
             X, y = splits[s]
-            probs, losses = _evaluate(fwd_eval, state.params, state.buffers, X, y, cfg['loss'], eval_batch_size, cfg['strategy'], _outputs_probs(state.template))
+            probs, losses = _evaluate(fwd_eval, state.params, state.buffers, X, y, cfg['loss'], eval_batch_size, cfg['strategy'], cfg.get('outputs') == 'probabilities')
             _save_npy(run/s/_efile('probs', epoch), probs.to(torch.float16).cpu().numpy())
             _save_npy(run/s/_efile('pred', epoch), probs.argmax(-1).to(torch.int16).cpu().numpy())  # exact: float16 can tie
             _save_npy(run/s/_efile('loss', epoch), losses.cpu().numpy())
