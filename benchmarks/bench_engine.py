@@ -95,7 +95,7 @@ def ratio(t, a, b):
 
 
 def step_report(name, sp, flops, n_models, peak):
-    "Print and return one `step_speed` result: per-instance ms, GFLOP/s beside the matmul `peak`, the ratios (wall, the issue's; CPU time)"
+    "Print and return one `step_speed` result: per-instance ms, GFLOP/s beside the matmul `peak`, the ratios (wall, the issue's; CPU time); with `mlp_floor`'s cases, the step beside its floor"
     (nw, nc), (ew, ec), (kw_, kc) = sp['naive'], sp['engine'], sp['naive_kept']
     r = dict(naive_ms=1e3 * nw, engine_ms_per_instance=1e3 * ew, naive_cpu_ms=1e3 * nc, engine_cpu_ms_per_instance=1e3 * ec,
              naive_kept_ms=1e3 * kw_, naive_gflops=flops / nw / 1e9, engine_gflops=flops / ew / 1e9, matmul_peak_gflops=peak,
@@ -104,7 +104,31 @@ def step_report(name, sp, flops, n_models, peak):
           f"{r['engine_ms_per_instance']:.1f} ms ({r['engine_gflops']:.0f} GFLOP/s = {100 * r['engine_fraction_of_peak']:.0f}% of a {peak:.0f} GFLOP/s "
           f"matmul peak measured in this run) -> {r['ratio']:.2f}x wall, {r['ratio_cpu']:.2f}x CPU time; {r['ratio_vs_naive_kept']:.2f}x over "
           f"the naive step under the engine's memory setting ({r['naive_kept_ms']:.1f} ms); load {r['load']}", flush=True)
+    if 'gemms' in sp:
+        (gw, _), (uw, _) = sp['gemms'], sp['update']
+        r.update(gemms_ms=1e3 * gw, update_ms=1e3 * uw, floor_ms=1e3 * (gw + uw), gemms_fraction_of_peak=flops / gw / 1e9 / peak,
+                 floor_fraction_of_peak=flops / (gw + uw) / 1e9 / peak, engine_fraction_of_floor=(gw + uw) / ew, update_gbs=sp['update_bytes'] / uw / 1e9)
+        print(f"  its floor, per instance: the step's GEMMs alone {r['gemms_ms']:.1f} ms ({100 * r['gemms_fraction_of_peak']:.0f}% of the peak) + the "
+              f"weight update alone {r['update_ms']:.1f} ms (memory bound: {r['update_gbs']:.1f} GB/s) = {r['floor_ms']:.1f} ms, "
+              f"{100 * r['floor_fraction_of_peak']:.0f}% of the peak; the engine's step takes {100 * r['engine_fraction_of_floor']:.0f}% of its speed", flush=True)
     return r
+
+
+def mlp_floor(n_models, batch=128, d=784, h=512, c=10):
+    """The two parts of an MLP d-h-c training step that no implementation can skip, with the library's own kernels on the
+    step's shapes, as `step_speed` cases: its GEMMs (both layers' forward and weight gradients added into momentum
+    buffers, the second layer's input gradient) and its weight update (read weight and buffer, write weight), which is
+    memory bound. A step cannot be faster than the two together on this machine without faster kernels"""
+    M, t = n_models, torch.rand
+    x, w1, b1, a, w2, b2, g2, g1 = t(M, batch, d), t(M, h, d), t(M, h), t(M, batch, h), t(M, c, h), t(M, c), t(M, batch, c), t(M, batch, h)
+    m1, m2 = torch.zeros_like(w1), torch.zeros_like(w2)
+    def gemms(k):
+        for _ in range(k):
+            torch.baddbmm(b1.unsqueeze(1), x, w1.transpose(1, 2)); torch.baddbmm(b2.unsqueeze(1), a, w2.transpose(1, 2)); torch.bmm(g2, w2)
+            torch.baddbmm(m2, g2.transpose(1, 2), a, beta=0.9, out=m2); torch.baddbmm(m1, g1.transpose(1, 2), x, beta=0.9, out=m1)
+    def update(k):
+        for _ in range(k): w1.add_(m1, alpha=-1e-9); w2.add_(m2, alpha=-1e-9); b1.add_(b1, alpha=-1e-9); b2.add_(b2, alpha=-1e-9)
+    return dict(gemms=gemms, update=update), 3 * 4 * (h * d + h + c * h + c)  # bytes the update moves per instance
 
 
 def cnn_step_flops(batch=128):
@@ -113,10 +137,11 @@ def cnn_step_flops(batch=128):
     return batch * (2 * conv + 3 * fc1 + 3 * fc2)
 
 
-def step_speed(arch, arch_kwargs, n_models, steps=4, repeats=3, batch=128):
+def step_speed(arch, arch_kwargs, n_models, steps=4, repeats=3, batch=128, floor=None):
     """Seconds per instance of a training step, naive (one instance: `nn.Module`, SGD, `nn.Dropout`) and engine (N instances,
     fused, under `train`'s memory setting), as medians of `repeats` interleaved measurements, each after a warm-up step:
-    {case: (wall, process CPU time)}; 'naive_kept' is the naive step under the engine's memory setting (what it would gain)"""
+    {case: (wall, process CPU time)}; 'naive_kept' is the naive step under the engine's memory setting (what it would gain);
+    `floor`: `mlp_floor`'s cases, timed among them (per instance, under the engine's memory setting)"""
     import contextlib, copy
     from overfit_nb.engine import (_fast_math, _forward_fn, _grad_layout, _optimizer, _train_epoch, dropout_keys,
                                    dropout_shapes, init_model, stack_params, use_instance_dropout)
@@ -137,6 +162,7 @@ def step_speed(arch, arch_kwargs, n_models, steps=4, repeats=3, batch=128):
             o.zero_grad(); F.cross_entropy(m(X[idx]), y[idx]).backward(); o.step()
     kept = lambda: _fast_math(torch.device('cpu'))
     cases = dict(naive=(naive_steps, contextlib.nullcontext, 1), engine=(engine_steps, kept, n_models), naive_kept=(naive_steps, kept, 1))
+    if floor: cases.update({k: (f, kept, n_models) for k, f in floor[0].items()})
     def run(f, ctx, per):
         with ctx():
             f(1)
@@ -145,7 +171,8 @@ def step_speed(arch, arch_kwargs, n_models, steps=4, repeats=3, batch=128):
     t = {k: [] for k in cases}
     for _ in range(repeats):
         for k, case in cases.items(): t[k].append(run(*case))
-    return {k: (float(np.median([x[0] for x in v])), float(np.median([x[1] for x in v]))) for k, v in t.items()}
+    out = {k: (float(np.median([x[0] for x in v])), float(np.median([x[1] for x in v]))) for k, v in t.items()}
+    return {**out, 'update_bytes': floor[1]} if floor else out
 
 
 def op_calls(arch, arch_kwargs, n_models, in_shape=(1, 28, 28), batch=16):
@@ -193,7 +220,7 @@ def main(quick=False, threads=2, device='cpu', repeats=2):
     # the CNN step: GFLOP/s of one naive step and of the engine's step (per instance) beside the matmul peak
     sp = step_speed('salman_cnn', {}, N, repeats=repeats + 1)
     res['cnn_step'] = step_report('cnn', sp, cnn_step_flops(), N, peak)
-    pk = [matmul_peak(device)]; sp = step_speed('mlp', dict(widths=(512,)), N, repeats=repeats + 1); pk.append(matmul_peak(device))
+    pk = [matmul_peak(device)]; sp = step_speed('mlp', dict(widths=(512,)), N, repeats=repeats + 1, floor=mlp_floor(N)); pk.append(matmul_peak(device))
     res['mlp_step'] = step_report('mlp', sp, mlp_train_flops(128, 1, 1), N, float(np.mean(pk)))  # the peak sampled just before and after
     te = fake_mnist(1000, seed=1)
     mlp = ('mlp', dict(widths=(512,)))
@@ -273,7 +300,7 @@ def steps(repeats=3, calls_only=False):
     if calls_only: return res
     res['matmul_peak_gflops'] = [matmul_peak()]
     for name, arch, kw, fl in (('cnn', 'salman_cnn', {}, cnn_step_flops()), ('mlp', 'mlp', dict(widths=(512,)), mlp_train_flops(128, 1, 1))):
-        sp = step_speed(arch, kw, 20, repeats=repeats)
+        sp = step_speed(arch, kw, 20, repeats=repeats, floor=mlp_floor(20) if name == 'mlp' else None)
         res['matmul_peak_gflops'].append(matmul_peak())
         res[f'{name}_step'] = step_report(name, sp, fl, 20, res['matmul_peak_gflops'][-1])
     small = ('mlp', dict(widths=(64,)))

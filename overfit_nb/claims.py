@@ -13,9 +13,10 @@ from . import core
 
 # %% auto #0
 __all__ = ['VERDICTS', 'LEDGER_MIME', 'REGISTRY_MIME', 'COLUMNS', 'SCORECARD_KEYS', 'INFRASTRUCTURE', 'VERDICT_COLORS',
-           'Estimate', 'interval_over', 'bootstrap_interval', 'Rule', 'fmt', 'close_to', 'exceeds', 'monotone',
-           'linear', 'peak_at', 'in_range', 'holds_on', 'is_true', 'Claim', 'Registry', 'Ledger', 'registry_ids',
-           'ledger_rows', 'section_notebooks', 'scorecard', 'scorecard_records', 'scorecard_markdown', 'plot_scorecard']
+           'Estimate', 'interval_over', 'bootstrap_interval', 'Rule', 'fmt', 'is_finite', 'close_to', 'exceeds',
+           'monotone', 'linear', 'peak_at', 'in_range', 'holds_on', 'is_true', 'Claim', 'Registry', 'Ledger',
+           'registry_ids', 'ledger_rows', 'section_notebooks', 'scorecard', 'scorecard_records', 'scorecard_markdown',
+           'plot_scorecard']
 
 # %% ../nbs/00_claims.ipynb #ddbc399a
 @dataclass
@@ -88,7 +89,8 @@ def fmt(x, digits:int=3)->str:
     vals = [fmt(v, digits) for v in a.ravel()]
     return '[' + ', '.join(vals if len(vals) <= 6 else vals[:3] + ['...'] + vals[-2:]) + ']'
 
-def _finite(x)->bool:
+def is_finite(x)->bool:
+    "Whether `x` is a non-empty number or array of numbers, all finite (None, text and NaN are not)"
     try: a = np.asarray(x, dtype=float)
     except (TypeError, ValueError): return False
     return a.size > 0 and bool(np.isfinite(a).all())
@@ -107,7 +109,7 @@ def close_to(target:float,         # the paper's number
     tol = builtins.max(abs or 0.0, (rel or 0.0) * builtins.abs(target))
     if not tol > 0: raise ValueError(f"close_to needs rel > 0 or abs > 0, got rel={rel!r}, abs={abs!r}")
     def fn(ours, interval, baseline, uncertainty=None, **_):
-        if not _finite(ours) or np.ndim(ours): return _nan(ours)
+        if not is_finite(ours) or np.ndim(ours): return _nan(ours)
         ours = float(ours); gap = builtins.abs(ours - target)
         reach = float('inf') if interval is None else builtins.max(interval[0] - target, target - interval[1], 0.0)
         says = f"ours {_with_interval(ours, interval, uncertainty)} vs the paper's {fmt(target)} (tolerance {fmt(tol)})"
@@ -125,8 +127,8 @@ def exceeds(margin:float=0.0,           # how much better ours must be
     "Ours is better than the baseline by more than `margin`, beyond both intervals"
     s = 1.0 if higher_is_better else -1.0
     def fn(ours, interval, baseline, baseline_interval=None, baseline_single_run=False, uncertainty=None, **_):
-        if not _finite(ours) or np.ndim(ours): return _nan(ours)
-        if not _finite(baseline): return 'not reproduced', f"baseline is not a finite number ({fmt(baseline)})", float(ours)
+        if not is_finite(ours) or np.ndim(ours): return _nan(ours)
+        if not is_finite(baseline): return 'not reproduced', f"baseline is not a finite number ({fmt(baseline)})", float(ours)
         ours, baseline = float(ours), float(baseline)
         lo, hi = interval if interval is not None else (ours, ours)
         blo, bhi = baseline_interval if baseline_interval is not None else (baseline, baseline)
@@ -146,7 +148,7 @@ def monotone(increasing:bool=True, # the claimed direction
     "A sequence rises (or falls) step by step"
     s = 1.0 if increasing else -1.0
     def fn(ours, interval, baseline, **_):
-        if not _finite(ours) or np.ndim(ours) != 1 or len(ours) < 2: return _nan(ours)
+        if not is_finite(ours) or np.ndim(ours) != 1 or len(ours) < 2: return _nan(ours)
         y = np.asarray(ours, dtype=float); d = s * np.diff(y); change = float(y[-1] - y[0])
         says = f"{fmt(y[0])} -> {fmt(y[-1])} over {len(y)} points, {int((d > 0).sum())} of {len(d)} steps {'up' if s > 0 else 'down'}"
         if s * change <= tol: return 'not reproduced', says, change
@@ -162,7 +164,7 @@ def linear(r2_min:float=0.9,       # the smallest R^2 that counts as linear
     def fn(ours, interval, baseline, **_):
         try: x, y = (np.asarray(v, dtype=float) for v in ours)
         except (TypeError, ValueError): return _nan(ours)
-        if x.shape != y.shape or x.size < 3 or not (_finite(x) and _finite(y)): return _nan(ours)
+        if x.shape != y.shape or x.size < 3 or not (is_finite(x) and is_finite(y)): return _nan(ours)
         slope, icpt = np.polyfit(x, y, 1); res = y - (slope * x + icpt); ss = ((y - y.mean())**2).sum()
         r2 = float(1 - (res**2).sum() / ss) if ss > 0 else 0.0
         says = f"R^2 = {fmt(r2)}, slope {fmt(float(slope))} over {x.size} points"
@@ -182,7 +184,7 @@ def peak_at(x0:float,                    # where the paper puts the peak (e.g. t
         if train_error is None: raise ValueError("peak_at needs evidence train_error (one value per x), got None")
         try: x, y, tr = (np.asarray(v, dtype=float) for v in (*ours, train_error))
         except (TypeError, ValueError): return _nan(ours)
-        if not (x.shape == y.shape == tr.shape) or x.size < 3 or not _finite(y): return _nan(ours)
+        if not (x.shape == y.shape == tr.shape) or x.size < 3 or not is_finite(y): return _nan(ours)
         near = np.flatnonzero(np.abs(x - x0) <= tol)
         inner = [i for i in near if 0 < i < x.size - 1]
         if not inner: return 'not reproduced', f"no measured point inside the curve within {fmt(tol)} of {fmt(x0)}", float('nan')
@@ -203,7 +205,7 @@ def in_range(lo:float, hi:float)->Rule:
     "Ours and our whole interval lie in [lo, hi]; partly when only the point, or only the interval, reaches it"
     if not lo <= hi: raise ValueError(f"in_range needs lo <= hi, got {lo!r}, {hi!r}")
     def fn(ours, interval, baseline, uncertainty=None, **_):
-        if not _finite(ours) or np.ndim(ours): return _nan(ours)
+        if not is_finite(ours) or np.ndim(ours): return _nan(ours)
         ours = float(ours); says = f"ours {_with_interval(ours, interval, uncertainty)}, the paper's range [{fmt(lo)}, {fmt(hi)}]"
         if lo <= ours <= hi:
             if interval is None or lo <= interval[0] and interval[1] <= hi: return 'reproduced', says, ours
@@ -217,7 +219,7 @@ def holds_on(full:float=1.0,   # the share of the range that makes it reproduced
             )->Rule:
     "A statement holds on a share `ours` (in [0, 1]) of the range the paper claims it for"
     def fn(ours, interval, baseline, **_):
-        if not _finite(ours) or np.ndim(ours) or not 0 <= float(ours) <= 1: return _nan(ours)
+        if not is_finite(ours) or np.ndim(ours) or not 0 <= float(ours) <= 1: return _nan(ours)
         ours = float(ours); says = f"holds on {ours:.0%} of the range"
         return ('reproduced' if ours >= full else 'partly' if ours >= some else 'not reproduced'), says, ours
     return Rule(f"holds on >= {full:.0%} of the range (partly >= {some:.0%})", fn)
@@ -293,10 +295,10 @@ class Registry:
             baseline, baseline_interval = baseline.value, baseline.interval
         if baseline_interval is not None: evidence['baseline_interval'] = baseline_interval
         v, why, head = rule(ours, interval, baseline, uncertainty=uncertainty, **evidence)
-        if v == 'reproduced' and not _finite(head): raise ValueError(f"claim {c.id!r}: 'reproduced' needs a finite number, got {head!r}")
+        if v == 'reproduced' and not is_finite(head): raise ValueError(f"claim {c.id!r}: 'reproduced' needs a finite number, got {head!r}")
         scalar = np.ndim(ours) == 0 and not isinstance(ours, (bool, np.bool_))
         text = (_with_interval(head, interval) if interval is not None or not uncertainty else f"{fmt(head)} ({uncertainty})") if scalar else fmt(head)
-        return self._set(c, ours=None if not _finite(head) else float(head), ours_text=text,
+        return self._set(c, ours=None if not is_finite(head) else float(head), ours_text=text,
                          uncertainty=uncertainty or ('single run' if interval is None else 'interval given'),
                          baseline=None if baseline is None else float(baseline), baseline_name=baseline_name,
                          rule=rule.name, verdict=v, reason=why, stand_ins=self.stand_ins if stand_ins is None else stand_ins)
@@ -396,7 +398,7 @@ def scorecard_markdown(table,             # `scorecard`'s table
     cols = ('notebook', 'id', 'claim', 'paper', 'ours', 'verdict')
     lines = ['| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)]
     for r in table.to_dict('records'):
-        cells = [f"[{r['notebook']}]({link.format(r['notebook'])})", r['id'], r['claim'], _paper_text(r['paper']), fmt(r['ours']) if _finite(r['ours']) else '-', f"**{r['verdict']}**"]
+        cells = [f"[{r['notebook']}]({link.format(r['notebook'])})", r['id'], r['claim'], _paper_text(r['paper']), fmt(r['ours']) if is_finite(r['ours']) else '-', f"**{r['verdict']}**"]
         lines.append('| ' + ' | '.join(_md_cell(c) for c in cells) + ' |')
     return '\n'.join(lines)
 

@@ -12,10 +12,10 @@ import torch
 # %% auto #0
 __all__ = ['DEVICE_ENV', 'DEVICE_KINDS', 'PROFILES', 'check_choice', 'check_fraction', 'check_int', 'get_device', 'set_threads',
            'derive_seed', 'make_generator', 'seed_everything', 'in_test', 'Params', 'resolve_profile', 'data_root',
-           'project_dir', 'scratch_dir', 'output_root', 'check_writable', 'new_run_dir', 'check_params', 'to_jsonable',
-           'fsync_path', 'atomic_write', 'save_json', 'load_json', 'is_complete', 'partial_dir', 'RunDirBusy',
-           'lock_path', 'run_dir_lock', 'atomic_run_dir', 'config_diff', 'file_digest', 'file_records', 'verify_file',
-           'code_version', 'figure_dir', 'save_figure', 'figure_metadata', 'save_results']
+           'project_dir', 'scratch_dir', 'output_root', 'check_writable', 'shown_path', 'new_run_dir', 'check_params',
+           'to_jsonable', 'fsync_path', 'atomic_write', 'save_json', 'load_json', 'is_complete', 'partial_dir',
+           'RunDirBusy', 'lock_path', 'run_dir_lock', 'atomic_run_dir', 'config_diff', 'file_digest', 'file_records',
+           'verify_file', 'code_version', 'figure_dir', 'save_figure', 'figure_metadata', 'save_results']
 
 # %% ../nbs/00_core.ipynb #12976958
 def check_choice(name:str, # the argument's name, for the message
@@ -165,6 +165,12 @@ def check_writable(path:str|Path # a folder that runs will write to
     except OSError as e:
         raise PermissionError(f"cannot write to the output folder {str(path)!r} (set by $OVERFIT_NB_OUT, else the checkout): {e.strerror or e}") from None
     return path
+
+def shown_path(path:str|Path # a run's folder or a file in it
+              )->str:
+    "`path` as a notebook shows it: relative to the working folder when it lies in the checkout (a committed output names no folder of the machine it ran on), else whole"
+    path, root = Path(path).absolute(), project_dir()
+    return os.path.relpath(path) if root is not None and path.is_relative_to(root) else str(path)
 
 def new_run_dir(name:str # the experiment's name, usually the notebook's (e.g. '03_consensus')
                )->Path:

@@ -52,7 +52,8 @@ def init_model(arch,                 # name in `ARCHITECTURES` or a builder call
               )->nn.Module:
     "Instance `i` of `arch`, built and initialised under its own seed `derive_seed(seed, 'init', i)`"
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(core.derive_seed(seed, 'init', i))
+        torch.default_generator.manual_seed(core.derive_seed(seed, 'init', i))  # the CPU's only: torch.manual_seed also queues a seed for every
+        # uninitialised accelerator, formatting a stack trace each time (10% of a small MLP's run at N=20), and that seed outlives fork_rng
         return init_weights(build_model(arch, in_shape, n_classes, **(arch_kwargs or {})), init)
 
 # %% ../nbs/02_engine.ipynb #a67dbd5e
@@ -765,7 +766,7 @@ class Dynamics:
 
     def __repr__(self):
         c = self.config
-        return f"Dynamics({c['n_models']} x {c['arch']}, {c['n_epochs']} epochs, splits {self.splits}, at {str(self.run_dir)!r})"
+        return f"Dynamics({c['n_models']} x {c['arch']}, {c['n_epochs']} epochs, splits {self.splits}, at {core.shown_path(self.run_dir)!r})"
 
 def _reuse(run_dir:Path, cfg:dict, reuse:bool)->Dynamics:
     "The finished run in `run_dir`, if `reuse` and its whole config is `cfg` (the strategy aside), else a clear error"
@@ -855,7 +856,7 @@ def _run(run, cfg, arch, arch_kwargs, splits, dev, init_params, init_buffers, ca
             for g in opt.param_groups: g['lr'] = lr_at(epoch, cfg['lr'], cfg['lr_step'])
             perm = batch_order(cfg['seed'], cfg['n_models'], len(X), epoch, dev)
             with torch.random.fork_rng(devices=[dev.index if dev.index is not None else torch.cuda.current_device()] if dev.type == 'cuda' else []):
-                torch.manual_seed(core.derive_seed(cfg['seed'], 'dropout', epoch))
+                (torch.manual_seed if dev.type == 'cuda' else torch.default_generator.manual_seed)(core.derive_seed(cfg['seed'], 'dropout', epoch))
                 template.train()
                 keys = dropout_keys(cfg['seed'], range(cfg['n_models']), epoch, len(drop_shapes), dev) if drop_shapes else None
                 acc = _train_epoch(fwd, params, buffers, opt, X, y, perm, cfg['batch_size'], cfg['loss'], progress, drop_shapes, keys)

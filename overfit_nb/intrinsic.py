@@ -274,9 +274,9 @@ def bounded(rule:claims.Rule,       # the rule for an exact value, e.g. `claims.
         core.check_choice('bound', bound, BOUNDS)
         v, why, head = rule.fn(ours, interval, baseline, **evidence)
         if bound is None or v == 'partly': return v, why, head
-        if bound == 'upper' and v == 'not reproduced' and paper is not None and claims._finite(ours) and float(ours) < paper:
+        if bound == 'upper' and v == 'not reproduced' and paper is not None and claims.is_finite(ours) and float(ours) < paper:
             return v, why + "; ours is an upper bound, already below the paper's", head
-        if v == 'not reproduced' and not claims._finite(ours): return v, why, head
+        if v == 'not reproduced' and not claims.is_finite(ours): return v, why, head
         return 'partly', why + ("; but ours is only an upper bound (a subspace run still rising, or the target reached at the grid's first d)" if bound == 'upper'
                                 else "; but the reference network had not converged"), head
     return claims.Rule(rule.name + ' (bounds at most partly)', fn, rule.needs_baseline)
